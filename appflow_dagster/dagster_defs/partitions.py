@@ -56,13 +56,13 @@ def partitions_for(flow: FlowSpec, first_seen: FirstSeenStore) -> dg.PartitionsD
     trig = flow.trigger.scheduled
     if not flow.is_incremental or trig is None:
         return None
-    cadence = sched.parse_schedule_expression(trig.schedule_expression, anchor=trig.schedule_start_time)
+    cadence = sched.cadence_for_trigger(trig)
     if cadence.cron is None:
         raise ValueError(
             f"{flow.file}: triggerConfig.triggerProperties.Scheduled.scheduleExpression: "
             f"{trig.schedule_expression!r} has no cron equivalent; not supported for incremental flows yet"
         )
-    start = sched.first_partition_start(trig, cadence, loaded_at=first_seen.get(flow.name))
+    start = sched.first_partition_start(trig, loaded_at=first_seen.get(flow.name))
     return dg.TimeWindowPartitionsDefinition(
         start=start,
         end=trig.schedule_end_time,
@@ -79,11 +79,7 @@ def schedule_for(flow: FlowSpec, job: dg.UnresolvedAssetJobDefinition, partition
     name = f"{job.name}_schedule"
     if partitioned:
         return dg.build_schedule_from_partitioned_job(job, name=name)  # type: ignore[return-value]
-    cadence = sched.parse_schedule_expression(trig.schedule_expression, anchor=trig.schedule_start_time)
-    if cadence.cron is None:
-        raise ValueError(
-            f"{flow.file}: triggerConfig.triggerProperties.Scheduled.scheduleExpression: "
-            f"{trig.schedule_expression!r} has no cron equivalent; not supported yet"
+XX
         )
     return dg.ScheduleDefinition(
         name=name, job=job, cron_schedule=cadence.cron, execution_timezone=trig.timezone or "UTC"
