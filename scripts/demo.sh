@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-export DAGSTER_HOME="$PWD/.dagster_home"
+export DAGSTER_HOME="${DAGSTER_HOME:-$PWD/.dagster_home}"
+mkdir -p "$DAGSTER_HOME"
+[ -f "$DAGSTER_HOME/dagster.yaml" ] || cp .dagster_home/dagster.yaml "$DAGSTER_HOME/"
 export APPFLOW_LOCAL_ROOT="${APPFLOW_LOCAL_ROOT:-$PWD/data}"
 if [ -n "${APPFLOW_S3_ENDPOINT_URL:-}" ]; then export APPFLOW_S3_BUCKETS="${APPFLOW_S3_BUCKETS:-appflow-demo-s3}"; fi
 sandbox_port="${APPFLOW_SANDBOX_PORT:-8765}"
