@@ -142,7 +142,12 @@ class Pipeline:
             value, failed = self._transform(rule, df.schema)
             if failed is not None:  # evaluated before the column is replaced
                 df = df.with_columns(failed.alias(f"{_ERR}{len(errors)}"))
-                errors.append((pl.col(f"{_ERR}{len(errors)}"), f"tasks[{rule.task_index}] {rule.kind}: operand is not a number"))
+                errors.append(
+                    (
+                        pl.col(f"{_ERR}{len(errors)}"),
+                        f"tasks[{rule.task_index}] {rule.kind}: operand is not a number",
+                    )
+                )
             df = df.with_columns(value.alias(rule.destination))
 
         exprs, conv_errors = self._outputs(df.schema, input_cols)
@@ -150,13 +155,17 @@ class Pipeline:
         if not errors:
             return BatchResult(df.select(exprs), records_in, dropped_filter, dropped_validation, stats)
         df = df.with_columns(
-            pl.concat_str([pl.when(f).then(pl.lit(m)) for f, m in errors], separator="; ", ignore_nulls=True).alias(_ERR),
+            pl.concat_str(
+                [pl.when(f).then(pl.lit(m)) for f, m in errors], separator="; ", ignore_nulls=True
+            ).alias(_ERR),
             pl.any_horizontal([f.fill_null(False) for f, _ in errors]).alias(f"{_ERR}_bad"),
         )
         bad = df.get_column(f"{_ERR}_bad")
         if not bad.any():
             return BatchResult(df.select(exprs), records_in, dropped_filter, dropped_validation, stats)
-        failed_df = df.filter(bad).select([*(c for c in input_cols if c in df.columns), pl.col(_ERR).alias("error")])
+        failed_df = df.filter(bad).select(
+            [*(c for c in input_cols if c in df.columns), pl.col(_ERR).alias("error")]
+        )
         out = df.filter(~bad).select(exprs)
         return BatchResult(out, records_in, dropped_filter, dropped_validation, stats, failed_df)
 
@@ -166,7 +175,9 @@ class Pipeline:
             return [], df, 0
         for s in specs:
             if s.field not in df.schema:
-                raise ValueError(f"tasks[{s.task_index}] Validate: source field {s.field!r} is not in the batch")
+                raise ValueError(
+                    f"tasks[{s.task_index}] Validate: source field {s.field!r} is not in the batch"
+                )
         flags = df.select(
             [validate.failed_expr(s, df.schema[s.field]).alias(f"v{n}") for n, s in enumerate(specs)]
         )
@@ -188,7 +199,9 @@ class Pipeline:
     def _transform(self, rule: TransformRule, schema: pl.Schema) -> tuple[pl.Expr, pl.Expr | None]:
         for f in rule.fields:
             if f not in schema:
-                raise ValueError(f"tasks[{rule.task_index}] {rule.kind}: source field {f!r} is not in the batch")
+                raise ValueError(
+                    f"tasks[{rule.task_index}] {rule.kind}: source field {f!r} is not in the batch"
+                )
         f0 = rule.fields[0]
         if rule.kind == "Mask":
             return mask_expr(f0, schema[f0], rule.operator, rule.mask_value, rule.length), None
@@ -210,7 +223,9 @@ class Pipeline:
             cols = [c for c in cols if c in known]
         return [MapRule(m.task_index, m.kind, c, c) for c in cols if c not in m.exclude]
 
-    def _outputs(self, schema: pl.Schema, input_cols: list[str]) -> tuple[list[pl.Expr], list[tuple[pl.Expr, str]]]:
+    def _outputs(
+        self, schema: pl.Schema, input_cols: list[str]
+    ) -> tuple[list[pl.Expr], list[tuple[pl.Expr, str]]]:
         rules: dict[str, MapRule] = {}
         for m in self._c.maps:
             for r in self._expand(m, schema, input_cols):
@@ -221,7 +236,9 @@ class Pipeline:
         for dest, r in rules.items():
             assert r.source is not None
             if r.source not in schema:
-                raise ValueError(f"tasks[{r.task_index}] {r.kind}: source field {r.source!r} is not in the batch")
+                raise ValueError(
+                    f"tasks[{r.task_index}] {r.kind}: source field {r.source!r} is not in the batch"
+                )
             value: pl.Expr = pl.col(r.source)
             if r.kind == "Map":
                 dtype = schema[r.source]
@@ -229,7 +246,12 @@ class Pipeline:
                     target = polars_type(name)
                     value, failed = convert(value, dtype, target)
                     if failed is not None:
-                        errors.append((failed, f"tasks[{r.task_index}] Map {r.source!r} -> {dest!r}: value is not a valid {name}"))
+                        errors.append(
+                            (
+                                failed,
+                                f"tasks[{r.task_index}] Map {r.source!r} -> {dest!r}: value is not a valid {name}",
+                            )
+                        )
                     dtype = target or dtype  # fmt: skip
             exprs.append(value.alias(dest))
         for d in self._derived_outputs:

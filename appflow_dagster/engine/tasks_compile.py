@@ -110,7 +110,9 @@ def compile_all(
         if source is not None and source.field(f) is None:
             raise TaskError(f"tasks[{i}].sourceFields: {f!r} is not a field of {source.name}")
     if not c.maps and not c.derived:
-        raise TaskError("tasks: no Map, Map_all, Passthrough, Merge or Arithmetic task: nothing would reach the destination")
+        raise TaskError(
+            "tasks: no Map, Map_all, Passthrough, Merge or Arithmetic task: nothing would reach the destination"
+        )
     return c
 
 
@@ -120,14 +122,21 @@ def _note(c: Compiled, names: Sequence[str], index: int) -> None:
 
 
 def _compile_one(
-    c: Compiled, i: int, task: Task, path: str, source: ObjectInfo | None, can_push_down: Callable[[Condition], bool]
+    c: Compiled,
+    i: int,
+    task: Task,
+    path: str,
+    source: ObjectInfo | None,
+    can_push_down: Callable[[Condition], bool],
 ) -> None:
     tt = task.task_type
     if tt not in TASK_TYPES:
         raise TaskError(f"{path}.taskType: {tt!r} is not one of {list(TASK_TYPES)}")
     op = task.connector_operator or "NO_OP"
     if op not in OPERATORS_BY_TASK[tt]:
-        raise TaskError(f"{path}.connectorOperator: {op!r} does not apply to {tt} (allowed: {sorted(OPERATORS_BY_TASK[tt])})")
+        raise TaskError(
+            f"{path}.connectorOperator: {op!r} does not apply to {tt} (allowed: {sorted(OPERATORS_BY_TASK[tt])})"
+        )
     props = dict(task.task_properties)
     unknown = sorted(set(props) - set(PROPERTY_KEYS))
     if unknown:
@@ -136,7 +145,9 @@ def _compile_one(
 
     if tt == "Filter":
         if op == "PROJECTION":
-            c.projection = (c.projection or []) + [f for f in task.source_fields if f not in (c.projection or [])]
+            c.projection = (c.projection or []) + [
+                f for f in task.source_fields if f not in (c.projection or [])
+            ]
             return
         spec = filter_spec(i, _one_field(task, path), op, props, path)
         if can_push_down(spec.condition):
@@ -151,38 +162,54 @@ def _compile_one(
         if not task.source_fields:
             raise TaskError(f"{path}.sourceFields: Map needs a source field")
         if len(task.source_fields) > 1 and dest:
-            raise TaskError(f"{path}.sourceFields: Map with a destinationField takes exactly one source field")
+            raise TaskError(
+                f"{path}.sourceFields: Map with a destinationField takes exactly one source field"
+            )
         src_t = props.get("SOURCE_DATA_TYPE") or props.get("DATA_TYPE")
         for f in task.source_fields:
             c.maps.append(MapRule(i, "Map", f, dest or f, src_t, props.get("DESTINATION_DATA_TYPE")))
         _note(c, task.source_fields, i)
     elif tt == "Map_all":
-        exclude = json_or_csv_list(props.get("EXCLUDE_SOURCE_FIELDS_LIST", "[]"), f"{path}.taskProperties.EXCLUDE_SOURCE_FIELDS_LIST")
+        exclude = json_or_csv_list(
+            props.get("EXCLUDE_SOURCE_FIELDS_LIST", "[]"), f"{path}.taskProperties.EXCLUDE_SOURCE_FIELDS_LIST"
+        )
         c.maps.append(MapRule(i, "Map_all", None, None, exclude=tuple(exclude),
                               include_new_fields=_bool(props.get("INCLUDE_NEW_FIELDS"), True)))  # fmt: skip
     elif tt == "Passthrough":
         if task.source_fields:
             for f in task.source_fields:
-                c.maps.append(MapRule(i, "Passthrough", f, dest if len(task.source_fields) == 1 and dest else f))
+                c.maps.append(
+                    MapRule(i, "Passthrough", f, dest if len(task.source_fields) == 1 and dest else f)
+                )
             _note(c, task.source_fields, i)
         else:
             c.maps.append(MapRule(i, "Passthrough", None, None))
     elif tt == "Partition":
         raw = props.get("ORDERED_PARTITION_KEYS_LIST")
-        keys = json_or_csv_list(raw, f"{path}.taskProperties.ORDERED_PARTITION_KEYS_LIST") if raw else list(task.source_fields)
+        keys = (
+            json_or_csv_list(raw, f"{path}.taskProperties.ORDERED_PARTITION_KEYS_LIST")
+            if raw
+            else list(task.source_fields)
+        )
         if not keys or len(keys) > 10:
-            raise TaskError(f"{path}: a Partition task names 1 to 10 destination fields (001:19772), got {len(keys)}")
+            raise TaskError(
+                f"{path}: a Partition task names 1 to 10 destination fields (001:19772), got {len(keys)}"
+            )
         c.partition_keys = keys
     elif tt in ("Mask", "Truncate"):
         f = _one_field(task, path)
         if tt == "Mask":
             mask_value = props.get("MASK_VALUE", "*")
             if len(mask_value) != 1:
-                raise TaskError(f"{path}.taskProperties.MASK_VALUE: must be one character, got {mask_value!r}")
+                raise TaskError(
+                    f"{path}.taskProperties.MASK_VALUE: must be one character, got {mask_value!r}"
+                )
             n = 0 if op == "MASK_ALL" else positive_int(props, "MASK_LENGTH", path)
             rule = TransformRule(i, tt, (f,), dest or f, op, mask_value=mask_value, length=n)
         else:
-            rule = TransformRule(i, tt, (f,), dest or f, op, length=positive_int(props, "TRUNCATE_LENGTH", path))
+            rule = TransformRule(
+                i, tt, (f,), dest or f, op, length=positive_int(props, "TRUNCATE_LENGTH", path)
+            )
         (c.in_place if rule.destination == f else c.derived).append(rule)
         _note(c, [f], i)
     elif tt in ("Merge", "Arithmetic"):
@@ -194,5 +221,9 @@ def _compile_one(
             left, right = operand_order(task.source_fields, props, path)
             c.derived.append(TransformRule(i, tt, (left, right), dest, op))
         else:
-            c.derived.append(TransformRule(i, tt, tuple(task.source_fields), dest, op, concat_format=props.get("CONCAT_FORMAT")))
+            c.derived.append(
+                TransformRule(
+                    i, tt, tuple(task.source_fields), dest, op, concat_format=props.get("CONCAT_FORMAT")
+                )
+            )
         _note(c, task.source_fields, i)

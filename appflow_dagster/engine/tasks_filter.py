@@ -49,7 +49,9 @@ class FilterSpec:
 
     @property
     def condition(self) -> Condition:
-        return Condition(field=self.field, operator=self.operator, values=self.values, data_type=self.data_type)
+        return Condition(
+            field=self.field, operator=self.operator, values=self.values, data_type=self.data_type
+        )
 
 
 def filter_spec(index: int, field: str, operator: str, props: dict[str, str], path: str) -> FilterSpec:

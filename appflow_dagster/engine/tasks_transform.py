@@ -116,8 +116,10 @@ def arithmetic_expr(operator: str, left: str, right: str, schema: pl.Schema) -> 
     def num(name: str) -> pl.Expr:
         dtype = schema[name]
         c = pl.col(name)
-        return c.cast(pl.Float64) if dtype.is_numeric() else _text(c, dtype).str.strip_chars().cast(
-            pl.Float64, strict=False
+        return (
+            c.cast(pl.Float64)
+            if dtype.is_numeric()
+            else _text(c, dtype).str.strip_chars().cast(pl.Float64, strict=False)
         )
 
     a, b = num(left), num(right)

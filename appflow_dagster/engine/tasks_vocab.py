@@ -37,5 +37,7 @@ OPERATORS_BY_TASK: dict[str, frozenset[str]] = {
     "Truncate": frozenset({"NO_OP"}),
     "Mask": frozenset({"MASK_ALL", "MASK_FIRST_N", "MASK_LAST_N"}),
     "Arithmetic": frozenset({"ADDITION", "SUBTRACTION", "MULTIPLICATION", "DIVISION"}),
-    "Validate": frozenset({"VALIDATE_NON_NULL", "VALIDATE_NON_ZERO", "VALIDATE_NON_NEGATIVE", "VALIDATE_NUMERIC"}),
+    "Validate": frozenset(
+        {"VALIDATE_NON_NULL", "VALIDATE_NON_ZERO", "VALIDATE_NON_NEGATIVE", "VALIDATE_NUMERIC"}
+    ),
 }

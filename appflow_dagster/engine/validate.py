@@ -62,14 +62,14 @@ class FlowTerminated(Exception):
         )
 
 
-def validation_spec(index: int, field: str, operator: str, props: dict[str, str], path: str) -> ValidationSpec:
+def validation_spec(
+    index: int, field: str, operator: str, props: dict[str, str], path: str
+) -> ValidationSpec:
     """Compile a Validate task; raise ``ValueError`` naming the path on a bad action."""
     raw = props.get("VALIDATION_ACTION", "DropRecord")
     action = ACTIONS.get(raw)
     if action is None:
-        raise ValueError(
-            f"{path}.taskProperties.VALIDATION_ACTION: {raw!r} is not one of {sorted(ACTIONS)}"
-        )
+        raise ValueError(f"{path}.taskProperties.VALIDATION_ACTION: {raw!r} is not one of {sorted(ACTIONS)}")
     return ValidationSpec(index, field, operator, action)
 
 
