@@ -55,7 +55,9 @@ _UNIT = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": time
 _DOW_NAMES = {n: i for i, n in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
 _MONTH_NAMES = {
     n: i + 1
-    for i, n in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])
+    for i, n in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+    )
 }
 
 
@@ -63,7 +65,9 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as e:
-        raise ScheduleParseError(f"unknown timezone {name!r} (use an IANA name such as 'America/New_York')") from e
+        raise ScheduleParseError(
+            f"unknown timezone {name!r} (use an IANA name such as 'America/New_York')"
+        ) from e
 
 
 def _aware(dt: datetime, tz: ZoneInfo) -> datetime:
@@ -92,8 +96,9 @@ def parse_schedule_expression(
         return _from_rate(text, int(m.group(1)), m.group(2).lower().rstrip("s"), tz, timezone, offset, anchor)
     if m := _CRON.match(text):
         cron, min_interval = aws_cron_to_cron(m.group(1))
-        return ScheduleCadence(text, cron=cron, timezone=timezone, offset=offset, anchor=anchor,
-                               min_interval=min_interval)
+        return ScheduleCadence(
+            text, cron=cron, timezone=timezone, offset=offset, anchor=anchor, min_interval=min_interval
+        )
     raise ScheduleParseError(
         f"cannot parse schedule expression {expression!r}; expected rate(N minutes|hours|days) "
         "or cron(minutes hours day-of-month month day-of-week year)"
@@ -118,10 +123,12 @@ def _from_rate(
     elif minutes == 24 * 60:
         cron = f"{local.minute} {local.hour} * * *"
     if cron is not None:
-        return ScheduleCadence(text, cron=cron, timezone=timezone, offset=offset, anchor=anchor,
-                               min_interval=interval)
-    return ScheduleCadence(text, fixed_interval=interval, timezone=timezone, offset=offset, anchor=anchor,
-                           min_interval=interval)
+        return ScheduleCadence(
+            text, cron=cron, timezone=timezone, offset=offset, anchor=anchor, min_interval=interval
+        )
+    return ScheduleCadence(
+        text, fixed_interval=interval, timezone=timezone, offset=offset, anchor=anchor, min_interval=interval
+    )
 
 
 # --- AWS cron → standard cron -------------------------------------------------------------------
@@ -137,7 +144,9 @@ def _num(tok: str, names: dict[str, int], what: str) -> int:
     raise ScheduleParseError(f"invalid {what} value {tok!r}")
 
 
-def _field(text: str, lo: int, hi: int, what: str, names: dict[str, int] | None = None, shift: int = 0) -> str:
+def _field(
+    text: str, lo: int, hi: int, what: str, names: dict[str, int] | None = None, shift: int = 0
+) -> str:
     """Validate one comma list of ``*``, ``a``, ``a-b``, ``*/n``, ``a/n``, ``a-b/n``; renumber by ``shift``."""
     out = []
     for part in text.split(","):
@@ -194,7 +203,9 @@ def aws_cron_to_cron(body: str) -> tuple[str, timedelta]:
     if dow in ("?", "*"):
         w = "*"
     elif "L" in dow:
-        raise ScheduleParseError(f"cron day-of-week {dow!r} (last weekday of month) has no standard cron equivalent")
+        raise ScheduleParseError(
+            f"cron day-of-week {dow!r} (last weekday of month) has no standard cron equivalent"
+        )
     elif "#" in dow:
         day, _, nth = dow.partition("#")
         if not nth.isdigit() or not 1 <= int(nth) <= 5:
@@ -338,8 +349,13 @@ def next_fire(cadence: ScheduleCadence, t: datetime, anchor: datetime | None = N
     tz = cadence.tzinfo
     t = _aware(t, tz)
     if cadence.cron is not None:
-        return next(_cron_fires_from(cadence.cron, tz, t + timedelta(minutes=1) - timedelta(
-            seconds=t.second, microseconds=t.microsecond)))
+        return next(
+            _cron_fires_from(
+                cadence.cron,
+                tz,
+                t + timedelta(minutes=1) - timedelta(seconds=t.second, microseconds=t.microsecond),
+            )
+        )
     assert cadence.fixed_interval is not None
     a = _fixed_anchor(cadence, anchor)
     k = (t - a) // cadence.fixed_interval + 1
