@@ -5,7 +5,7 @@ file of a run under a *staging prefix* the store chooses (hidden from readers of
 then :mod:`appflow_dagster.destinations.commit` moves them to their final keys and writes manifests.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO, Protocol, runtime_checkable
 
 
@@ -44,7 +44,7 @@ class FileStore(Protocol):
         """Make ``src``'s content visible at ``dst`` and remove ``src`` (rename / copy + delete)."""
         ...
 
-    def delete(self, keys: list[str]) -> None:
+    def delete(self, keys: Sequence[str]) -> None:
         """Delete keys; missing keys are not an error."""
         ...
 

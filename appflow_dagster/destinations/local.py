@@ -3,7 +3,7 @@
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -73,7 +73,7 @@ class LocalFileStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._path(src), target)
 
-    def delete(self, keys: list[str]) -> None:
+    def delete(self, keys: Sequence[str]) -> None:
         for key in keys:
             path = self._path(key)
             try:

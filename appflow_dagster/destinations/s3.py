@@ -5,7 +5,7 @@ The client comes from dagster-aws ``S3Resource.get_client()`` in Dagster code, o
 """
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import IO, Any, BinaryIO, cast
 
 from appflow_dagster.destinations.base import check_key, join_key
@@ -114,7 +114,7 @@ class S3FileStore:
         self.client.copy({"Bucket": self.bucket, "Key": check_key(src)}, self.bucket, check_key(dst))
         self.client.delete_object(Bucket=self.bucket, Key=src)
 
-    def delete(self, keys: list[str]) -> None:
+    def delete(self, keys: Sequence[str]) -> None:
         for i in range(0, len(keys), 1000):
             chunk = keys[i : i + 1000]
             if chunk:
