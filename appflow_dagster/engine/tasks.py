@@ -116,6 +116,9 @@ class Pipeline:
         schema = input_schema if input_schema is not None else (self._source.schema if self._source else None)
         if schema is None:
             raise ValueError("output_schema needs an input schema or the source's describe")
+        wanted = self.source_fields
+        if input_schema is None and wanted is not None:  # the source returns only the requested fields
+            schema = pa.schema([f for f in schema if f.name in wanted])
         empty = pl.from_arrow(schema.empty_table())
         assert isinstance(empty, pl.DataFrame)
         return self.apply(empty).df.to_arrow().schema
