@@ -13,6 +13,9 @@ ROW_GROUP_ROWS = 131_072
 ROW_GROUP_BYTES = 64 * 1024 * 1024
 
 
+_FRACTION = {"ms": "%.3f", "us": "%.6f", "ns": "%.9f"}
+
+
 def _list_to_json(name: str, dtype: pl.DataType) -> pl.Expr:
     # polars has no list JSON encoder: encode {"name": [...]} and cut the wrapper off.
     head = len(orjson.dumps(name)) + 2  # '{' + "name" + ':'
@@ -26,9 +29,10 @@ def string_expr(name: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.String:
         return col
     if isinstance(dtype, pl.Datetime):
+        fmt = "%Y-%m-%dT%H:%M:%S" + _FRACTION.get(dtype.time_unit or "us", "%.6f")
         if dtype.time_zone is not None:
-            return col.dt.convert_time_zone("UTC").dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ").alias(name)
-        return col.dt.to_string("%Y-%m-%dT%H:%M:%S%.f").alias(name)
+            return col.dt.convert_time_zone("UTC").dt.to_string(fmt + "Z").alias(name)
+        return col.dt.to_string(fmt).alias(name)
     if isinstance(dtype, pl.Struct):
         return col.struct.json_encode().alias(name)
     if isinstance(dtype, pl.List | pl.Array):
@@ -43,6 +47,14 @@ def to_strings(df: pl.DataFrame) -> pl.DataFrame:
     if all(dt == pl.String for dt in df.dtypes):
         return df
     return df.select([string_expr(n, dt) for n, dt in df.schema.items()])
+
+
+def plain_schema(schema: pa.Schema) -> pa.Schema:
+    """``large_string`` → ``string`` (what readers expect from a Parquet string column)."""
+    return pa.schema(
+        [f.with_type(pa.string()) if pa.types.is_large_string(f.type) else f for f in schema],
+        metadata=schema.metadata,
+    )
 
 
 class Sink:
@@ -110,9 +122,9 @@ class ParquetSink(Sink):
     def arrow(self, df: pl.DataFrame) -> pa.Table:
         table = (df if self.typed else to_strings(df)).to_arrow(compat_level=pl.CompatLevel.oldest())
         if self.schema is None:
-            self.schema = table.schema
+            self.schema = plain_schema(table.schema)
             self.columns = df.columns
-        elif table.schema != self.schema:
+        if table.schema != self.schema:
             table = table.cast(self.schema)
         return table
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 from appflow_dagster.destinations.base import FileStore, join_key
 from appflow_dagster.destinations.commit import RunCommit, read_json
 from appflow_dagster.destinations.commit import committed_files as _committed_files
-from appflow_dagster.destinations.formats import Sink, open_sink, string_expr
+from appflow_dagster.destinations.formats import Sink, open_sink, plain_schema, string_expr
 from appflow_dagster.engine.layout import Layout, flow_root
 from appflow_dagster.spec.model import AggregationConfig, FlowSpec
 
@@ -149,7 +149,7 @@ class OutputWriter:
     def _file_schema(self, df: pl.DataFrame) -> pa.Schema:
         if self.file_type == "PARQUET" and not self.typed or self.file_type == "CSV":
             return pa.schema([pa.field(n, pa.string()) for n in df.columns])
-        return df.head(0).to_arrow(compat_level=pl.CompatLevel.oldest()).schema
+        return plain_schema(df.head(0).to_arrow(compat_level=pl.CompatLevel.oldest()).schema)
 
     def _split(self, df: pl.DataFrame) -> list[tuple[Partition, pl.DataFrame]]:
         keys = self.partition_keys

@@ -140,3 +140,164 @@ def test_default_layout_json(tmp_path: Path) -> None:
             for line in f.read_bytes().splitlines()]  # fmt: skip
     assert [r["Id"] for r in rows] == [f"001{i:05d}" for i in range(10)]
     assert res.bytes_written == sum(p.stat().st_size for p in (tmp_path / "bucket/out/example-flow/exec-1").iterdir())
+
+
+def test_guide_example_file_paths(tmp_path: Path) -> None:
+    """001 ~19,790 "Example file paths for partitioned datasets", with the guide's own dataset."""
+
+    class GuideSource(FakeSource):
+        def __init__(self, fields):
+            self.cols = fields
+            self.info = ObjectInfo("Account", "Account", tuple(FieldInfo(f, "string", pa.string()) for f in fields))
+
+        def read(self, object_name, fields=None, window=None, window_field=None, conditions=()):
+            rows = [("Example1", "Hot", "Apparel")], [
+                ("Example2", "Warm", "Biotechnology"), ("Example3", "Cold", "Construction"),
+                ("Example4", None, "Consulting"), ("Example5", "Hot", "Education"),
+                ("Example6", "Warm", "Electronics"), ("Example7", "Cold", "Energy"),
+                ("Example8", None, "Hospitality"), ("Example9", "Hot", "Transportation"),
+            ]  # fmt: skip
+            for page in rows:
+                yield pa.RecordBatch.from_pylist(
+                    [dict(zip(("Account Name", "Account Rating", "Industry"), r, strict=True)) for r in page],
+                    schema=self.info.schema,
+                )
+
+    source = GuideSource(["Account Name", "Account Rating", "Industry"])
+    v1 = make_flow(
+        prefix=None,
+        prefix_config=PrefixConfig(path_prefix_hierarchy=("SCHEMA_VERSION", "EXECUTION_ID")),
+        partition_by=["Account Rating"],
+    )
+    r1 = run(v1, source, tmp_path, exec_id="520225fa-0ffb-4c95-b5d1-a2a862081d27")
+    v2 = make_flow(
+        prefix=None,
+        prefix_config=PrefixConfig("PATH", "DAY", ("SCHEMA_VERSION", "EXECUTION_ID")),
+        partition_by=["Industry"],
+    )
+    r2 = run(v2, source, tmp_path, exec_id="267c0ad0-228f-4d25-96fe-0f975005fec6")
+    assert (r1.schema_version, r2.schema_version) == (1, 2)
+    folders = sorted({str(Path(f).parent) for f in visible(tmp_path / "bucket")})
+    assert folders == sorted(
+        [f"example-flow/schemaVersion_1/520225fa-0ffb-4c95-b5d1-a2a862081d27/Account Rating={v}"
+         for v in ("Warm", "null", "Hot", "Cold")]
+        + [f"example-flow/schemaVersion_2/2022/11/10/267c0ad0-228f-4d25-96fe-0f975005fec6/Industry={v}"
+           for v in ("Apparel", "Biotechnology", "Construction", "Consulting", "Education", "Electronics",
+                     "Energy", "Hospitality", "Transportation")]
+    )  # fmt: skip
+    # Running v1 again keeps its version.
+    r3 = run(v1, source, tmp_path, exec_id="exec-again")
+    assert r3.schema_version == 1
+
+
+def test_csv_and_parquet_round_trip(tmp_path: Path) -> None:
+    agg = AggregationConfig("SingleFile")
+    csv = run(make_flow("CSV", aggregation=agg, name="csv"), FakeSource(), tmp_path)
+    [csv_file] = csv.files
+    back = pl.read_csv(csv_file.removeprefix("file://"), infer_schema=False)
+    assert back.height == 10 and back.columns == ["Id", "Name", "Rating", "Amount", "CreatedDate"]
+    assert back["CreatedDate"][0] == "2022-11-01T00:00:00.000Z"
+    untyped = run(make_flow("PARQUET", aggregation=agg, name="pq"), FakeSource(), tmp_path)
+    table = pq.read_table(untyped.files[0].removeprefix("file://"))
+    assert all(t == pa.string() for t in table.schema.types)
+    assert table.column("Amount").to_pylist()[:2] == ["0.0", "1.5"]
+    typed = run(make_flow("PARQUET", aggregation=agg, typed=True, name="pqt"), FakeSource(), tmp_path)
+    table = pq.read_table(typed.files[0].removeprefix("file://"))
+    assert table.schema.field("Amount").type == pa.float64()
+    assert table.schema.field("CreatedDate").type == pa.timestamp("ms", tz="UTC")
+    assert table.num_rows == 10 and typed.schema.field("Amount").type == pa.float64()
+
+
+def test_source_failure_commits_nothing_and_rerun_commits(tmp_path: Path) -> None:
+    flow = make_flow()
+    with pytest.raises(RuntimeError, match="source went away"):
+        run(flow, FakeSource(n=20, page=4, fail_after=2), tmp_path, exec_id="bad")
+    assert visible(tmp_path) == []
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # staging and run record removed too
+    res = run(flow, FakeSource(n=20, page=4), tmp_path, exec_id="good")
+    assert len(visible(tmp_path)) == 5 and res.records_written == 20
+
+
+def test_flow_terminated_commits_nothing(tmp_path: Path) -> None:
+    flow = make_flow()
+    validate = Task("Validate", ("Rating",), "VALIDATE_NON_NULL", None,
+                    {"VALIDATION_ACTION": "TerminateFlow"})  # fmt: skip
+    flow = FlowSpec(flow.name, flow.source, flow.destinations, (*flow.tasks, validate), flow.trigger)
+    with pytest.raises(FlowTerminated):
+        run(flow, FakeSource(), tmp_path)
+    assert visible(tmp_path) == []
+
+
+def test_partition_rerun_replaces_only_that_partition(tmp_path: Path) -> None:
+    flow = make_flow(prefix_config=PrefixConfig(path_prefix_hierarchy=("EXECUTION_ID",)))
+    store = LocalFileStore(tmp_path, "bucket")
+    a1 = run(flow, FakeSource(n=8), tmp_path, exec_id="a1", pk="2022-11-01")
+    b1 = run(flow, FakeSource(n=8), tmp_path, exec_id="b1", pk="2022-11-02")
+    a2 = run(flow, FakeSource(n=4), tmp_path, exec_id="a2", pk="2022-11-01")
+    files = visible(tmp_path / "bucket")
+    assert all("/a1/" not in f for f in files)
+    assert len([f for f in files if "/b1/" in f]) == 2 and len([f for f in files if "/a2/" in f]) == 1
+    assert [store.url(k) for k in committed_files(store, flow, "2022-11-01")] == a2.files
+    assert [store.url(k) for k in committed_files(store, flow, "2022-11-02")] == b1.files
+    assert set(a1.files).isdisjoint(a2.files)
+
+
+def test_fail_on_first_destination_error(tmp_path: Path) -> None:
+    arith = Task("Arithmetic", ("Name", "Amount"), "MULTIPLICATION", "Product", {})
+    base = make_flow(error_handling=ErrorHandling(True))
+    flow = FlowSpec(base.name, base.source, base.destinations, (*base.tasks, arith), base.trigger)
+    with pytest.raises(DestinationError):
+        run(flow, FakeSource(), tmp_path)
+    assert visible(tmp_path) == []
+
+
+def test_failed_records_go_to_the_error_location(tmp_path: Path) -> None:
+    arith = Task("Arithmetic", ("Name", "Amount"), "MULTIPLICATION", "Product", {})
+    base = make_flow(error_handling=ErrorHandling(False, "errors-bucket", "failed"))
+    flow = FlowSpec(base.name, base.source, base.destinations, (*base.tasks, arith), base.trigger)
+    res = run(flow, FakeSource(n=10), tmp_path)
+    assert res.records_failed == 10 and res.records_written == 0
+    assert visible(tmp_path / "errors-bucket") == ["failed/example-flow/exec-1/exec-1-errors-00000.jsonl"]
+    lines = (tmp_path / "errors-bucket/failed/example-flow/exec-1/exec-1-errors-00000.jsonl").read_bytes().splitlines()
+    assert len(lines) == 10 and "error" in orjson.loads(lines[0])
+
+
+def test_progress_and_counts(tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    res = run(make_flow(), FakeSource(n=10, page=4), tmp_path, on_progress=lambda r, w: seen.append((r, w)))
+    assert seen == [(4, 4), (8, 8), (10, 10)]
+    assert res.records_dropped == 0 and res.records_failed == 0
+
+
+KILL_SCRIPT = """
+import sys, time
+from datetime import UTC, datetime
+sys.path.insert(0, {tests!r})
+from test_transfer import FakeSource, make_flow, run
+
+class Slow(FakeSource):
+    def read(self, *a, **kw):
+        for i, b in enumerate(super().read(*a, **kw)):
+            if i == 3:
+                print("mid-write", flush=True)
+                time.sleep(60)
+            yield b
+
+run(make_flow(), Slow(n=40, page=4), __import__("pathlib").Path({root!r}), exec_id="killed")
+"""
+
+
+def test_kill_9_mid_write_leaves_nothing_visible(tmp_path: Path) -> None:
+    script = KILL_SCRIPT.format(tests=str(Path(__file__).parent), root=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "mid-write"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert visible(tmp_path) == []
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert leftovers  # staged files and the run record were left behind ...
+    res = run(make_flow(), FakeSource(n=8), tmp_path, exec_id="next")
+    assert len(visible(tmp_path)) == 2 and res.records_written == 8
+    # ... and the next run cleaned them up.
+    remaining = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
+    assert not any("killed" in r for r in remaining), remaining
