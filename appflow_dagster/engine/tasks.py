@@ -2,7 +2,7 @@
 
 Order of application (docs/tasks.md explains each choice):
 
-1. ``Filter`` comparisons on source values (those the source cannot evaluate), AND-ed (001:18852);
+1. ``Filter`` comparisons on source values (those the source cannot evaluate), AND-ed (001:18857);
 2. ``Validate`` on source values: ``DropRecord`` drops the record, ``TerminateFlow`` raises
    :class:`FlowTerminated` (001:1073, 001:2108);
 3. ``Mask`` / ``Truncate`` modify their source field (001:18736, 001:18827);

@@ -1,6 +1,6 @@
 """Filter tasks: the comparison operators as polars predicates, and their push-down ``Condition``.
 
-Seeds: 001:18846-18856 (filters; several criteria of one filter are OR-ed, several filters AND-ed,
+Seeds: 001:18853-18857 (filters; several criteria of one filter are OR-ed, several filters AND-ed,
 "transfer only the records that meet all filter criteria"). Value shapes follow the AppFlow API
 model (``VALUE``, ``VALUES``, ``LOWER_BOUND``/``UPPER_BOUND`` for ``BETWEEN``, ``DATA_TYPE``) and the
 AWS-published CDK L2 constructs (cdklabs/cdk-appflow ``filters.ts``: ``VALUES`` joined with ``,``,
@@ -119,6 +119,6 @@ def predicate(spec: FilterSpec, schema: pl.Schema) -> pl.Expr:
 
 
 def combined(specs: Sequence[FilterSpec], schema: pl.Schema) -> pl.Expr | None:
-    """All filters AND-ed (001:18852 "transfer only the records that meet all filter criteria")."""
+    """All filters AND-ed (001:18857 "transfer only the records that meet all filter criteria")."""
     preds = [predicate(s, schema) for s in specs]
     return pl.all_horizontal(preds) if preds else None

@@ -87,7 +87,7 @@ CASES: list[Case] = [
     Case("partition_keys", (MAP_ID, T("Map", ("Rating",), dest="Rating"),
                             T("Partition", ("Rating", "Id"), ORDERED_PARTITION_KEYS_LIST='["Rating","Id"]')),
          columns=["Id", "Rating"], extra={"partition_keys": ["Rating", "Id"]}),
-    # -- filters (001:18846-18856) --------------------------------------------------------------------
+    # -- filters (001:18853-18857) --------------------------------------------------------------------
     Case("filter_equal_to", (MAP_ID, T("Filter", ("Name",), "EQUAL_TO", VALUE="Acme", DATA_TYPE="string")), rows=ids("001")),
     Case("filter_equal_to_values_or", (MAP_ID, T("Filter", ("Name",), "EQUAL_TO", VALUES="Acme,Initech")), rows=ids("001", "004")),
     Case("filter_not_equal_to_keeps_null", (MAP_ID, T("Filter", ("Name",), "NOT_EQUAL_TO", VALUE="Acme")),
