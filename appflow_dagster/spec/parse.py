@@ -19,7 +19,7 @@ from appflow_dagster.spec.botocore_model import (
 )
 from appflow_dagster.spec.build import build_flow
 from appflow_dagster.spec.connections import build_profile, collect_credentials, looks_like_reference
-from appflow_dagster.spec.documents import Kind, Unit, iter_units
+from appflow_dagster.spec.documents import Kind, Unit, expand_paths, iter_units
 from appflow_dagster.spec.model import ConnectorProfile, FlowSpec, SpecError, SpecValidationError
 from appflow_dagster.spec.rules import check_flow
 
@@ -138,7 +138,10 @@ def _load(
 ) -> tuple[list[FlowSpec], list[ConnectorProfile], list[SpecError]]:
     units, errors = _collect(paths, want)
     flows, profiles, unit_errors = _check_units(units)
-    return flows, profiles, errors + unit_errors
+    # Report file by file, in the order the files were read (sort is stable within a file).
+    order = {label: i for i, (label, _) in enumerate(expand_paths(paths))}
+    errors = sorted(errors + unit_errors, key=lambda e: order.get(e.file, len(order)))
+    return flows, profiles, errors
 
 
 def load_flows(paths: Sequence[PathLike]) -> list[FlowSpec]:

@@ -58,7 +58,14 @@ def test_folder_reads_sorted_files_and_reports_duplicate_names() -> None:
 
 def test_describe_flow_output_is_accepted_and_read_only_members_dropped() -> None:
     (flow,) = load_flows([FIXTURES / "describe_flow_output.json"])
-    for member in ("flowArn", "flowStatus", "createdAt", "lastRunExecutionDetails", "schemaVersion", "ResponseMetadata"):
+    for member in (
+        "flowArn",
+        "flowStatus",
+        "createdAt",
+        "lastRunExecutionDetails",
+        "schemaVersion",
+        "ResponseMetadata",
+    ):
         assert member not in flow.document
     s = flow.trigger.scheduled
     assert s is not None
@@ -88,7 +95,9 @@ def test_connections_with_references_are_accepted() -> None:
     assert api.connector_type == "Salesforce"
     assert api.properties["instanceUrl"] == "{{resolve:env:SF_INSTANCE_URL}}"
     assert api.credentials["accessToken"] == CredentialRef("env", "SF_ACCESS_TOKEN")
-    assert api.credentials["refreshToken"] == CredentialRef("secretsmanager", "appflow/salesforce", "refresh_token")
+    assert api.credentials["refreshToken"] == CredentialRef(
+        "secretsmanager", "appflow/salesforce", "refresh_token"
+    )
     assert api.credentials["oAuthRequest.authCode"] == CredentialRef("env", "SF_AUTH_CODE")
     assert api.credentials["clientCredentialsArn"] == CredentialRef(
         "secretsmanager", "arn:aws:secretsmanager:us-east-1:123456789012:secret:appflow-sf-client-AbCdEf"
