@@ -34,7 +34,7 @@ def string_expr(name: str, dtype: pl.DataType) -> pl.Expr:
             return col.dt.convert_time_zone("UTC").dt.to_string(fmt + "Z").alias(name)
         return col.dt.to_string(fmt).alias(name)
     if isinstance(dtype, pl.Struct):
-        return col.struct.json_encode().alias(name)
+        return pl.when(col.is_null()).then(None).otherwise(col.struct.json_encode()).alias(name)
     if isinstance(dtype, pl.List | pl.Array):
         return _list_to_json(name, dtype).alias(name)
     if dtype == pl.Binary:
