@@ -67,9 +67,10 @@ def raw(url: str, version: str, token: str, soql: str, out: Path) -> tuple[int, 
                 if rows:
                     table = pl.from_dicts(rows, infer_schema_length=None).to_arrow()
                     if writer is None:
-                        writer = pq.ParquetWriter(out, table.schema)
-                    elif table.schema != writer.schema_arrow:
-                        table = table.cast(writer.schema_arrow)
+                        schema = table.schema
+                        writer = pq.ParquetWriter(out, schema)
+                    elif table.schema != schema:
+                        table = table.cast(schema)
                     writer.write_table(table)
                     records += len(rows)
                 next_url = None if page.get("done", True) else page.get("nextRecordsUrl")
