@@ -328,8 +328,10 @@ def _cron_prev_or_equal(cron: str, tz: ZoneInfo, t: datetime) -> datetime:
 
 
 def _fixed_anchor(cadence: ScheduleCadence, anchor: datetime | None) -> datetime:
+    # In UTC: a fixed interval counts elapsed time, not wall-clock time, across DST changes.
     a = anchor or cadence.anchor
-    return _aware(a, cadence.tzinfo) if a else datetime(1970, 1, 1, tzinfo=cadence.tzinfo)
+    local = _aware(a, cadence.tzinfo) if a else datetime(1970, 1, 1, tzinfo=cadence.tzinfo)
+    return local.astimezone(UTC)
 
 
 def align_down(cadence: ScheduleCadence, t: datetime, anchor: datetime | None = None) -> datetime:
@@ -391,7 +393,11 @@ def window_for_partition(
     """The pull window of the partition starting at ``partition_start``: ``[start − offset, end − offset)``."""
     start = align_down(cadence, partition_start, anchor)
     end = next_fire(cadence, start, anchor)
-    return start - cadence.offset, end - cadence.offset
+    tz = cadence.tzinfo
+    return (
+        (start.astimezone(UTC) - cadence.offset).astimezone(tz),
+        (end.astimezone(UTC) - cadence.offset).astimezone(tz),
+    )
 
 
 def cadence_for_trigger(trigger: ScheduledTrigger) -> ScheduleCadence:
