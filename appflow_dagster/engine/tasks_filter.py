@@ -9,6 +9,7 @@ date/time values as epoch milliseconds).
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import orjson
 import polars as pl
@@ -69,14 +70,16 @@ def filter_spec(index: int, field: str, operator: str, props: dict[str, str], pa
     return FilterSpec(index, field, operator, values, props.get("DATA_TYPE"))
 
 
-def _literals(spec: FilterSpec, dtype: pl.DataType) -> list[object]:
+@lru_cache(maxsize=256)
+def _literals(spec: FilterSpec, dtype: pl.DataType) -> tuple[object, ...]:
+    """Parsed once per (filter, column type), not per batch."""
     target = dtype
     if dtype == pl.String and spec.operator != "CONTAINS":
         # A string column compared with a numeric/date DATA_TYPE compares as that type.
         declared = polars_type(spec.data_type)
         target = declared if declared is not None else dtype
     try:
-        return [parse_literal(v, target) for v in spec.values]
+        return tuple(parse_literal(v, target) for v in spec.values)
     except ValueError as exc:
         raise ValueError(f"tasks[{spec.task_index}] Filter on {spec.field!r}: {exc}") from None
 

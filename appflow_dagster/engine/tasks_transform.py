@@ -47,14 +47,14 @@ def mask_expr(field: str, dtype: pl.DataType, operator: str, mask_char: str, n: 
     The value keeps its length (001:18736: the field "contains only an asterisk (*)"). Nulls stay null.
     """
     s = _text(pl.col(field), dtype)
-    length = s.str.len_chars()
     if operator == "MASK_ALL":
-        return pl.lit(mask_char).repeat_by(length).list.join("")
-    k = pl.min_horizontal(length, pl.lit(n))
-    masked = pl.lit(mask_char).repeat_by(k).list.join("")
+        return s.str.replace_all(r"(?s).", mask_char.replace("$", "$$"))
+    length = s.str.len_chars()
+    k = pl.min_horizontal(length, pl.lit(n, dtype=pl.UInt32))
+    masked = pl.lit(mask_char * n).str.slice(0, k)
     if operator == "MASK_FIRST_N":
-        return pl.when(s.is_not_null()).then(pl.concat_str(masked, s.str.slice(k)))
-    return pl.when(s.is_not_null()).then(pl.concat_str(s.str.slice(0, length - k), masked))
+        return pl.concat_str(masked, s.str.slice(k))
+    return pl.concat_str(s.str.slice(0, length - k), masked)
 
 
 def truncate_expr(field: str, dtype: pl.DataType, n: int) -> pl.Expr:

@@ -135,3 +135,11 @@ def test_no_mapping_is_an_error() -> None:
 def test_empty_batch() -> None:
     res = compile_tasks([T("Map_all")], ACCOUNT).apply(frame().clear())
     assert res.df.height == 0 and res.records_in == 0 and res.failed is None
+
+
+def test_mask_counts_characters_not_bytes() -> None:
+    df = pl.DataFrame({"Name": ["Zoë Ünal", None]})
+    tasks = [T("Map_all"), T("Mask", ("Name",), "MASK_ALL", MASK_VALUE="$")]
+    assert compile_tasks(tasks, None).apply(df).df["Name"].to_list() == ["$$$$$$$$", None]
+    tasks = [T("Map_all"), T("Mask", ("Name",), "MASK_LAST_N", MASK_LENGTH="4")]
+    assert compile_tasks(tasks, None).apply(df).df["Name"].to_list() == ["Zoë ****", None]
