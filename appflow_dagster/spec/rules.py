@@ -221,7 +221,8 @@ def _task(i: int, task: Mapping[str, Any], doc: Mapping[str, Any]) -> list[Probl
     ttype = task.get("taskType")
     props = _props(task)
     op = _operator(task)
-    fields = task.get("sourceFields") if isinstance(task.get("sourceFields"), list) else []
+    raw_fields = task.get("sourceFields")
+    fields: list[Any] = raw_fields if isinstance(raw_fields, list) else []
     source = _get(doc, "sourceFlowConfig", "connectorType")
     conn_op = task.get("connectorOperator")
     if isinstance(conn_op, Mapping) and len(conn_op) > 1:

@@ -96,6 +96,8 @@ def parse_schedule_expression(
         return _from_rate(text, int(m.group(1)), m.group(2).lower().rstrip("s"), tz, timezone, offset, anchor)
     if m := _CRON.match(text):
         cron, min_interval = aws_cron_to_cron(m.group(1))
+        if next(_cron_fires_from(cron, tz, datetime(2000, 1, 1, tzinfo=tz)), None) is None:
+            raise ScheduleParseError(f"{text} never fires")
         return ScheduleCadence(
             text, cron=cron, timezone=timezone, offset=offset, anchor=anchor, min_interval=min_interval
         )

@@ -59,6 +59,7 @@ def test_expression_table(expression: str, cron: str | None, interval: timedelta
         "cron(0 8 * * ? 2025)",
         "cron(61 8 * * ? *)",
         "cron(0 8 ? * 8 *)",
+        "cron(0 0 30 2 ? *)",
     ],
 )
 def test_unsupported_expressions(expression: str) -> None:
