@@ -3,6 +3,7 @@ a job per flow, a schedule per scheduled flow, asset checks per Validate task.""
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -62,7 +63,7 @@ def build_definitions(
     first_seen = first_seen or FirstSeenStore()
     sources: dict[dg.AssetKey, dg.AssetSpec] = {}
     assets: list[dg.AssetsDefinition] = []
-    jobs: list[dg.UnresolvedAssetJobDefinition] = []
+    jobs: list[Any] = []
     schedules: list[dg.ScheduleDefinition] = []
     for flow in flows:
         src = translator.get_source_asset_spec(

@@ -8,6 +8,7 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -72,14 +73,18 @@ def partitions_for(flow: FlowSpec, first_seen: FirstSeenStore) -> dg.PartitionsD
     )
 
 
-def schedule_for(flow: FlowSpec, job: dg.UnresolvedAssetJobDefinition, partitioned: bool) -> dg.ScheduleDefinition | None:
+def schedule_for(flow: FlowSpec, job: Any, partitioned: bool) -> dg.ScheduleDefinition | None:
     trig = flow.trigger.scheduled
     if flow.trigger.trigger_type != "Scheduled" or trig is None:
         return None
     name = f"{job.name}_schedule"
     if partitioned:
         return dg.build_schedule_from_partitioned_job(job, name=name)  # type: ignore[return-value]
-XX
+    cadence = sched.cadence_for_trigger(trig)
+    if cadence.cron is None:
+        raise ValueError(
+            f"{flow.file}: triggerConfig.triggerProperties.Scheduled.scheduleExpression: "
+            f"{trig.schedule_expression!r} has no cron equivalent; not supported yet"
         )
     return dg.ScheduleDefinition(
         name=name, job=job, cron_schedule=cadence.cron, execution_timezone=trig.timezone or "UTC"
