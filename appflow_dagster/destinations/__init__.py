@@ -78,6 +78,8 @@ def resolver_from_env(
         return clients["c"]
 
     def resolve(bucket: str) -> FileStore:
-        return store_for(bucket, local_root=local_root, s3_client_factory=cached_factory, s3_buckets=s3_buckets)
+        return store_for(
+            bucket, local_root=local_root, s3_client_factory=cached_factory, s3_buckets=s3_buckets
+        )
 
     return resolve

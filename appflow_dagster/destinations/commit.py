@@ -187,9 +187,11 @@ class RunCommit:
     def commit(self, metadata: dict[str, Any] | None = None, files: Iterable[str] | None = None) -> list[str]:
         """Promote the staged files (all, or ``files``) and write the manifests; return final keys."""
         final = list(self.staged) if files is None else list(files)
-        previous = read_json(self.store, partition_manifest_key(self.root, self.partition_key)) if (
-            self.partition_key is not None
-        ) else None
+        previous = (
+            read_json(self.store, partition_manifest_key(self.root, self.partition_key))
+            if (self.partition_key is not None)
+            else None
+        )
         replaces = list(previous["files"]) if previous else []
         replaces_exec = previous["execution_id"] if previous else None
         self._write_record("committing", files=final, replaces=replaces, replaces_execution=replaces_exec)

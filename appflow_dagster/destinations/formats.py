@@ -20,7 +20,11 @@ def _list_to_json(name: str, dtype: pl.DataType) -> pl.Expr:
     # polars has no list JSON encoder: encode {"name": [...]} and cut the wrapper off.
     head = len(orjson.dumps(name)) + 2  # '{' + "name" + ':'
     encoded = pl.struct(pl.col(name)).struct.json_encode()
-    return pl.when(pl.col(name).is_null()).then(None).otherwise(encoded.str.slice(head, encoded.str.len_bytes() - head - 1))
+    return (
+        pl.when(pl.col(name).is_null())
+        .then(None)
+        .otherwise(encoded.str.slice(head, encoded.str.len_bytes() - head - 1))
+    )
 
 
 def string_expr(name: str, dtype: pl.DataType) -> pl.Expr:

@@ -41,7 +41,7 @@ _DATE_NAME = {
     "MINUTE": "%Y-%m-%dT%H:%M",
 }
 # Hive's escaping of partition values, so a value can never add or climb a folder.
-_ESCAPE = set('"#%\'*/:=?\\\x7f{[]^') | {chr(c) for c in range(0x20)}
+_ESCAPE = set("\"#%'*/:=?\\\x7f{[]^") | {chr(c) for c in range(0x20)}
 
 
 def escape_partition_value(value: str) -> str:

@@ -67,8 +67,15 @@ def schema_signature(pipeline: Pipeline, info: ObjectInfo) -> str:
 def _merge_stats(total: dict[int, ValidationStat], stats: list[ValidationStat]) -> None:
     for st in stats:
         prev = total.get(st.task_index)
-        total[st.task_index] = st if prev is None else dataclasses.replace(
-            prev, checked=prev.checked + st.checked, failed=prev.failed + st.failed, dropped=prev.dropped + st.dropped
+        total[st.task_index] = (
+            st
+            if prev is None
+            else dataclasses.replace(
+                prev,
+                checked=prev.checked + st.checked,
+                failed=prev.failed + st.failed,
+                dropped=prev.dropped + st.dropped,
+            )
         )
 
 
@@ -143,7 +150,9 @@ def run_transfer(
                 if fail_first:
                     raise DestinationError(f"{flow.name}: record failed: {f['error'][0]}")
                 if err_writer is None:
-                    err_commit, err_writer = _error_output(flow, resolve, execution_id, partition_key, store, root)
+                    err_commit, err_writer = _error_output(
+                        flow, resolve, execution_id, partition_key, store, root
+                    )
                 if err_writer is not None:
                     err_writer.write(f)
                 failed += f.height

@@ -172,16 +172,16 @@ class OutputWriter:
 
     def _write_partition(self, partition: Partition, df: pl.DataFrame) -> None:
         if not self.keep_open:
-            sink = self._new_sink(partition)
+            one = self._new_sink(partition)
             try:
-                sink.write(df)
+                one.write(df)
             except BaseException:
-                sink.discard()
+                one.discard()
                 raise
-            self._close(partition, sink)
+            self._close(partition, one)
             return
         while df.height:
-            sink = self._open.get(partition)
+            sink: Sink | None = self._open.get(partition)
             if sink is not None and sink.columns is not None and sink.columns != df.columns:
                 self._close(partition, self._open.pop(partition))  # new columns: a new file
                 sink = None

@@ -27,7 +27,9 @@ from appflow_dagster.spec.model import (
     Trigger,
 )
 
-INFO = ObjectInfo("Account", None, (FieldInfo("Id", "id", pa.string()), FieldInfo("Amount", "double", pa.float64())))
+INFO = ObjectInfo(
+    "Account", None, (FieldInfo("Id", "id", pa.string()), FieldInfo("Amount", "double", pa.float64()))
+)
 
 
 class Source_:
@@ -43,12 +45,16 @@ class Source_:
     def can_push_down(self, object_name: str, condition: Condition) -> bool:
         return False
 
-    def read(self, object_name, fields=None, window=None, window_field=None, conditions=()) -> Iterator[pa.RecordBatch]:
+    def read(
+        self, object_name, fields=None, window=None, window_field=None, conditions=()
+    ) -> Iterator[pa.RecordBatch]:
         for i, s in enumerate(range(0, self.n, self.page)):
             if self.fail_after is not None and i >= self.fail_after:
                 raise ConnectionError("boom")
             ids = range(s, min(s + self.page, self.n))
-            yield pa.RecordBatch.from_pydict({"Id": [str(i) for i in ids], "Amount": [i / 2 for i in ids]}, schema=INFO.schema)
+            yield pa.RecordBatch.from_pydict(
+                {"Id": [str(i) for i in ids], "Amount": [i / 2 for i in ids]}, schema=INFO.schema
+            )
 
     def close(self) -> None:
         pass
@@ -58,8 +64,15 @@ def flow(bucket: str, **out: Any) -> FlowSpec:
     return FlowSpec(
         name="acct",
         source=Source("Salesforce", None, "Account"),
-        destinations=(Destination("S3", bucket_name=bucket, bucket_prefix="raw", output_format=OutputFormat(**out),
-                                  error_handling=ErrorHandling(False, bucket, "errors")),),  # fmt: skip
+        destinations=(
+            Destination(
+                "S3",
+                bucket_name=bucket,
+                bucket_prefix="raw",
+                output_format=OutputFormat(**out),
+                error_handling=ErrorHandling(False, bucket, "errors"),
+            ),
+        ),  # fmt: skip
         tasks=(Task("Map_all", (), "NO_OP"),),
         trigger=Trigger("OnDemand"),
     )
@@ -70,7 +83,9 @@ def visible(store: FileStore) -> list[str]:
 
 
 @pytest.fixture
-def s3(s3_client_factory: Callable[[], Any], s3_bucket: str) -> tuple[S3FileStore, Callable[[str], FileStore]]:
+def s3(
+    s3_client_factory: Callable[[], Any], s3_bucket: str
+) -> tuple[S3FileStore, Callable[[str], FileStore]]:
     client = s3_client_factory()
     return S3FileStore(client, s3_bucket), lambda b: store_for(b, s3_client_factory=lambda: client)
 
@@ -80,7 +95,9 @@ def test_transfer_to_s3_parquet_and_replace_partition(s3) -> None:
     f = flow(store.bucket, file_type="PARQUET", preserve_source_data_typing=True,
              prefix_config=PrefixConfig("PATH", "DAY", ("EXECUTION_ID",)))  # fmt: skip
     now = datetime(2022, 11, 10, tzinfo=UTC)
-    r1 = run_transfer(f, Source_(12), execution_id="e1", window=None, partition_key="p1", store_resolver=resolve, now=now)
+    r1 = run_transfer(
+        f, Source_(12), execution_id="e1", window=None, partition_key="p1", store_resolver=resolve, now=now
+    )
     assert visible(store) == [f"raw/acct/2022/11/10/e1/e1-0000{i}.parquet" for i in range(3)]
     assert r1.output_uri == f"s3://{store.bucket}/raw/acct/2022/11/10/e1"
     body = store.read_bytes("raw/acct/2022/11/10/e1/e1-00000.parquet")
@@ -92,7 +109,9 @@ def test_transfer_to_s3_parquet_and_replace_partition(s3) -> None:
                      store_resolver=resolve, now=now)  # fmt: skip
     assert visible(store) == [f"raw/acct/2022/11/10/e1/e1-0000{i}.parquet" for i in range(3)]
     assert not [k for k in store.list("") if "_staging" in k]
-    r3 = run_transfer(f, Source_(4), execution_id="e3", window=None, partition_key="p1", store_resolver=resolve, now=now)
+    r3 = run_transfer(
+        f, Source_(4), execution_id="e3", window=None, partition_key="p1", store_resolver=resolve, now=now
+    )
     assert visible(store) == ["raw/acct/2022/11/10/e3/e3-00000.parquet"]
     assert [store.url(k) for k in committed_files(store, "raw/acct", "p1")] == r3.files
 
@@ -100,7 +119,9 @@ def test_transfer_to_s3_parquet_and_replace_partition(s3) -> None:
 def test_s3_single_file_json(s3) -> None:
     store, resolve = s3
     f = flow(store.bucket, aggregation_config=AggregationConfig("SingleFile"))
-    res = run_transfer(f, Source_(23), execution_id="e1", window=None, partition_key=None, store_resolver=resolve)
+    res = run_transfer(
+        f, Source_(23), execution_id="e1", window=None, partition_key=None, store_resolver=resolve
+    )
     assert res.files == [f"s3://{store.bucket}/raw/acct/e1/e1-00000.jsonl"]
     lines = store.read_bytes("raw/acct/e1/e1-00000.jsonl").splitlines()
     assert [orjson.loads(x)["Id"] for x in lines] == [str(i) for i in range(23)]
@@ -113,7 +134,9 @@ def _never_live(rec: dict[str, Any]) -> bool:
 
 @pytest.mark.parametrize("kind", ["local", "s3"])
 @pytest.mark.parametrize("crash_after", ["staged", "promoted", "committed"])
-def test_recovery_of_a_dead_run(kind: str, crash_after: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_recovery_of_a_dead_run(
+    kind: str, crash_after: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """A run that died at each step is rolled back (before the commit point) or forward (after)."""
     store: FileStore = LocalFileStore(tmp_path, "b") if kind == "local" else request.getfixturevalue("s3")[0]
     old = RunCommit(store, "flow", "old", "p")
@@ -124,7 +147,9 @@ def test_recovery_of_a_dead_run(kind: str, crash_after: str, tmp_path: Path, req
     new.begin()
     store.write_bytes(new.staging_key("flow/new/a.jsonl"), b"2")
     # simulate the crash: run commit steps by hand up to the chosen point
-    new._write_record("committing", files=["flow/new/a.jsonl"], replaces=["flow/old/a.jsonl"], replaces_execution="old")
+    new._write_record(
+        "committing", files=["flow/new/a.jsonl"], replaces=["flow/old/a.jsonl"], replaces_execution="old"
+    )
     if crash_after in ("promoted", "committed"):
         store.move(new.staged["flow/new/a.jsonl"], "flow/new/a.jsonl")
     if crash_after == "committed":

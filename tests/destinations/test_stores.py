@@ -65,7 +65,11 @@ def test_bad_bucket_names(tmp_path: Path, bucket: str) -> None:
 
 
 def test_resolver_from_env(tmp_path: Path, s3_client_factory: Callable[[], Any], moto_server: str) -> None:
-    env = {"APPFLOW_LOCAL_ROOT": str(tmp_path), "APPFLOW_S3_BUCKETS": "real, other", "APPFLOW_S3_ENDPOINT_URL": moto_server}
+    env = {
+        "APPFLOW_LOCAL_ROOT": str(tmp_path),
+        "APPFLOW_S3_BUCKETS": "real, other",
+        "APPFLOW_S3_ENDPOINT_URL": moto_server,
+    }
     resolve = resolver_from_env(env=env)
     local = resolve("demo")
     assert isinstance(local, LocalFileStore) and local.base == (tmp_path / "demo").resolve()

@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from appflow_dagster.connectors.base import Condition, FieldInfo, ObjectInfo, Window
+from appflow_dagster.connectors.base import Condition, FieldInfo, ObjectInfo
 from appflow_dagster.destinations import LocalFileStore, store_for
 from appflow_dagster.engine.tasks import FlowTerminated
 from appflow_dagster.engine.transfer import TransferResult, run_transfer
@@ -46,7 +45,9 @@ FIELDS = (
 class FakeSource:
     """An in-memory SourceConnector: ``pages`` record batches, optionally failing after ``fail_after``."""
 
-    def __init__(self, n: int = 10, page: int = 4, fail_after: int | None = None, ratings=("Hot", "Warm", None)):
+    def __init__(
+        self, n: int = 10, page: int = 4, fail_after: int | None = None, ratings=("Hot", "Warm", None)
+    ):
         self.n, self.page, self.fail_after, self.ratings = n, page, fail_after, ratings
         self.info = ObjectInfo("Account", "Account", FIELDS)
 
@@ -59,7 +60,9 @@ class FakeSource:
     def can_push_down(self, object_name: str, condition: Condition) -> bool:
         return False
 
-    def read(self, object_name, fields=None, window=None, window_field=None, conditions=()) -> Iterator[pa.RecordBatch]:
+    def read(
+        self, object_name, fields=None, window=None, window_field=None, conditions=()
+    ) -> Iterator[pa.RecordBatch]:
         for i, start in enumerate(range(0, self.n, self.page)):
             if self.fail_after is not None and i >= self.fail_after:
                 raise RuntimeError("source went away")
@@ -82,8 +85,8 @@ class FakeSource:
 def make_flow(
     file_type="JSON",
     *,
-    prefix_config=PrefixConfig(),
-    aggregation=AggregationConfig(),
+    prefix_config: PrefixConfig | None = None,
+    aggregation: AggregationConfig | None = None,
     typed=False,
     partition_by: Sequence[str] = (),
     error_handling: ErrorHandling | None = None,
@@ -101,7 +104,9 @@ def make_flow(
                 "S3",
                 bucket_name="bucket",
                 bucket_prefix=prefix,
-                output_format=OutputFormat(file_type, prefix_config, aggregation, typed),
+                output_format=OutputFormat(
+                    file_type, prefix_config or PrefixConfig(), aggregation or AggregationConfig(), typed
+                ),
                 error_handling=error_handling,
             ),
         ),
@@ -139,7 +144,9 @@ def test_default_layout_json(tmp_path: Path) -> None:
     rows = [orjson.loads(line) for f in sorted((tmp_path / "bucket/out/example-flow/exec-1").iterdir())
             for line in f.read_bytes().splitlines()]  # fmt: skip
     assert [r["Id"] for r in rows] == [f"001{i:05d}" for i in range(10)]
-    assert res.bytes_written == sum(p.stat().st_size for p in (tmp_path / "bucket/out/example-flow/exec-1").iterdir())
+    assert res.bytes_written == sum(
+        p.stat().st_size for p in (tmp_path / "bucket/out/example-flow/exec-1").iterdir()
+    )
 
 
 def test_guide_example_file_paths(tmp_path: Path) -> None:
@@ -148,7 +155,9 @@ def test_guide_example_file_paths(tmp_path: Path) -> None:
     class GuideSource(FakeSource):
         def __init__(self, fields):
             self.cols = fields
-            self.info = ObjectInfo("Account", "Account", tuple(FieldInfo(f, "string", pa.string()) for f in fields))
+            self.info = ObjectInfo(
+                "Account", "Account", tuple(FieldInfo(f, "string", pa.string()) for f in fields)
+            )
 
         def read(self, object_name, fields=None, window=None, window_field=None, conditions=()):
             rows = [("Example1", "Hot", "Apparel")], [
@@ -258,7 +267,11 @@ def test_failed_records_go_to_the_error_location(tmp_path: Path) -> None:
     res = run(flow, FakeSource(n=10), tmp_path)
     assert res.records_failed == 10 and res.records_written == 0
     assert visible(tmp_path / "errors-bucket") == ["failed/example-flow/exec-1/exec-1-errors-00000.jsonl"]
-    lines = (tmp_path / "errors-bucket/failed/example-flow/exec-1/exec-1-errors-00000.jsonl").read_bytes().splitlines()
+    lines = (
+        (tmp_path / "errors-bucket/failed/example-flow/exec-1/exec-1-errors-00000.jsonl")
+        .read_bytes()
+        .splitlines()
+    )
     assert len(lines) == 10 and "error" in orjson.loads(lines[0])
 
 
@@ -289,7 +302,9 @@ run(make_flow(), Slow(n=40, page=4), __import__("pathlib").Path({root!r}), exec_
 
 def test_kill_9_mid_write_leaves_nothing_visible(tmp_path: Path) -> None:
     script = KILL_SCRIPT.format(tests=str(Path(__file__).parent), root=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "mid-write"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

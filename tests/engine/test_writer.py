@@ -29,11 +29,13 @@ def batch(start: int, n: int) -> pl.DataFrame:
     )
 
 
-def writer(tmp_path: Path, file_type="JSON", agg=AggregationConfig(), typed=False, **kw) -> OutputWriter:
+def writer(
+    tmp_path: Path, file_type="JSON", agg: AggregationConfig | None = None, typed=False, **kw
+) -> OutputWriter:
     store = LocalFileStore(tmp_path, "b")
     commit = RunCommit(store, "flow", "e1")
     commit.begin()
-    return OutputWriter(commit, Layout("flow", "e1", T, OutputFormat(file_type, aggregation_config=agg,
+    return OutputWriter(commit, Layout("flow", "e1", T, OutputFormat(file_type, aggregation_config=agg or AggregationConfig(),
                                                                      preserve_source_data_typing=typed)), **kw)  # fmt: skip
 
 
@@ -95,7 +97,12 @@ def test_parquet_streams_row_groups(tmp_path: Path) -> None:
 
 
 def test_typed_parquet_splits_off_records_that_do_not_convert(tmp_path: Path) -> None:
-    w = writer(tmp_path, "PARQUET", typed=True, target_schema=pa.schema([("Id", pa.string()), ("Amount", pa.float64())]))
+    w = writer(
+        tmp_path,
+        "PARQUET",
+        typed=True,
+        target_schema=pa.schema([("Id", pa.string()), ("Amount", pa.float64())]),
+    )
     failed = w.write(pl.DataFrame({"Id": ["a", "b", "c"], "Amount": ["1.5", "oops", None]}))
     assert failed is not None and failed["Id"].to_list() == ["b"]
     assert failed["error"][0] == "Amount: cannot convert to Float64"
@@ -111,4 +118,8 @@ def test_untyped_parquet_and_csv_write_nested_values_as_json(tmp_path: Path) -> 
     w.write(df)
     [f] = w.close()
     table = pq.read_table(tmp_path / "b" / w.commit.staged[f.key])
-    assert table.to_pydict() == {"addr": ['{"city":"Paris"}', None], "tags": ['["a","b"]', None], "ok": ["true", "false"]}
+    assert table.to_pydict() == {
+        "addr": ['{"city":"Paris"}', None],
+        "tags": ['["a","b"]', None],
+        "ok": ["true", "false"],
+    }
