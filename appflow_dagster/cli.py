@@ -62,11 +62,9 @@ def flow_summary(flow: Any, defs: Any) -> dict[str, Any]:
             "format": pdef.fmt,
         }
     schedule = None
-    for s in defs.schedules or []:
-        if s.name == f"{job_name(flow)}_schedule":
-            schedule = s.cron_schedule if hasattr(s, "cron_schedule") else None
-    if schedule is None and pdef is not None and flow.trigger.trigger_type == "Scheduled":
-        schedule = pdef.cron_schedule
+    names = {s.name for s in defs.schedules or []}
+    if f"{job_name(flow)}_schedule" in names:
+        schedule = defs.resolve_schedule_def(f"{job_name(flow)}_schedule").cron_schedule
     dest = flow.destination
     return {
         "name": flow.name,

@@ -32,7 +32,7 @@ def describe(defs: dg.Definitions) -> dict[str, Any]:
         "jobs": sorted(j.name for j in defs.resolve_all_job_defs() if not j.name.startswith("__")),
         "schedules": sorted(
             (s.name, s.cron_schedule if isinstance(s.cron_schedule, str) else list(s.cron_schedule))
-            for s in defs.resolve_schedule_defs()
+            for s in (defs.resolve_schedule_def(u.name) for u in defs.schedules or [])
         ),
     }
 

@@ -26,4 +26,4 @@ def test_readme_quickstart_has_the_two_commands() -> None:
 
 def test_no_lockfile_records_a_registry() -> None:
     assert not (ROOT / "uv.lock").exists()
-    assert "http" not in (ROOT / "constraints.txt").read_text()
+    assert "://" not in (ROOT / "constraints.txt").read_text()
