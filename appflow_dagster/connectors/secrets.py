@@ -180,8 +180,12 @@ def resolve_value(value: CredentialRef | str | None, *, secretsmanager_client: A
 
 
 def redact(text: str, secrets: Iterable[Secret | str | None]) -> str:
-    """Replace every occurrence of each secret value in ``text`` with ``***`` (longest first)."""
+    """Replace every occurrence of each secret value in ``text`` with ``***`` (longest first).
+
+    Values shorter than four characters are left alone: masking every ``t`` would garble the
+    message and reveal more (by elimination) than it hides.
+    """
     values = {s.reveal() if isinstance(s, Secret) else s for s in secrets if s}
-    for value in sorted((v for v in values if v), key=len, reverse=True):
+    for value in sorted((v for v in values if v and len(v) >= 4), key=len, reverse=True):
         text = text.replace(value, MASK)
     return text
