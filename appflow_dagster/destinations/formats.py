@@ -1,6 +1,5 @@
 """File sinks for AppFlow's S3 formats (JSON lines, CSV, Parquet), streaming batch by batch."""
 
-import io
 from typing import Any, BinaryIO
 
 import orjson
@@ -92,9 +91,7 @@ class Sink:
 class JsonLinesSink(Sink):
     def write(self, df: pl.DataFrame) -> None:
         self.columns = self.columns or df.columns
-        buf = io.BytesIO()
-        df.write_ndjson(buf)
-        self.stream.write(buf.getbuffer())
+        df.write_ndjson(self.stream)
         self.records += df.height
 
 
@@ -102,9 +99,7 @@ class CsvSink(Sink):
     def write(self, df: pl.DataFrame) -> None:
         first = self.columns is None
         self.columns = self.columns or df.columns
-        buf = io.BytesIO()
-        to_strings(df).write_csv(buf, include_header=first)
-        self.stream.write(buf.getbuffer())
+        to_strings(df).write_csv(self.stream, include_header=first)
         self.records += df.height
 
 
