@@ -7,6 +7,7 @@ and pages through ``SELECT FIELDS(STANDARD) FROM Account`` following ``nextRecor
 """
 
 import argparse
+import json
 import re
 import subprocess
 import sys
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, default=8799)
     p.add_argument("--soql", default="SELECT FIELDS(STANDARD) FROM Account")
     a = p.parse_args(argv)
-    records = '{"Account": %d, "Contact": 10, "Opportunity": 10, "Lead": 10, "Case": 10}' % a.records
+    records = json.dumps({"Account": a.records, "Contact": 10, "Opportunity": 10, "Lead": 10, "Case": 10})
     proc = subprocess.Popen([sys.executable, "-m", "appflow_dagster.sandbox.salesforce", "--port", str(a.port), "--records", records],
                             stdout=subprocess.PIPE, text=True)
     try:

@@ -71,7 +71,7 @@ def fmt_datetime(epoch_s: int) -> str:
     t = _TOD_CACHE.get(sod)
     if t is None:
         h, rem = divmod(sod, 3600)
-        t = _TOD_CACHE[sod] = "T%02d:%02d:%02d.000+0000" % (h, rem // 60, rem % 60)
+        t = _TOD_CACHE[sod] = f"T{h:02d}:{rem // 60:02d}:{rem % 60:02d}.000+0000"
     return d + t
 
 

@@ -16,7 +16,16 @@ from appflow_dagster.sandbox.salesforce.data import DELETE_PERIOD, Dataset
 from appflow_dagster.sandbox.salesforce.ids import fmt_date, fmt_datetime, to_18
 from appflow_dagster.sandbox.salesforce.render import Renderer
 from appflow_dagster.sandbox.salesforce.schema import OBJECTS_LOWER, Field, SObject
-from appflow_dagster.sandbox.salesforce.soql import Bool, Cmp, In, Like, Lit, Query, SoqlError, position_message
+from appflow_dagster.sandbox.salesforce.soql import (
+    Bool,
+    Cmp,
+    In,
+    Like,
+    Lit,
+    Query,
+    SoqlError,
+    position_message,
+)
 
 STRINGY = {"string", "textarea", "picklist", "email", "phone", "url", "id", "reference", "multipicklist"}
 NUMERIC = {"double", "currency", "int", "percent"}
@@ -117,7 +126,7 @@ def _coerce(q: Query, f: Field, lit: Lit, pos: int, ds: Dataset) -> Any:
     v = lit.value
     if k == "datetime":  # internal values are Salesforce's JSON text, which sorts chronologically
         whole = int(v // 1)
-        return fmt_datetime(whole).replace(".000+", ".%03d+" % round((v - whole) * 1000))
+        return fmt_datetime(whole).replace(".000+", f".{round((v - whole) * 1000):03d}+")
     if k == "date":
         return fmt_date(v)
     if t in ("id", "reference") and len(v) == 15:
