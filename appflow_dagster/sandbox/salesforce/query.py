@@ -367,7 +367,7 @@ def plan(q: Query, ds: Dataset, include_deleted: bool) -> Plan:
                     rows.append((i, r))
         for f, o in reversed(orders):
             k = _sort_key(f, o.desc, o.nulls_last)
-            rows.sort(key=lambda row, k=k: k(row[1]), reverse=o.desc)
+            rows.sort(key=lambda row, k=k: k(row[1]), reverse=o.desc)  # type: ignore[misc]
         sel = ListSel(array("q", (i for i, _ in rows)))
     if q.offset or q.limit is not None:
         sel = SliceSel(sel, q.offset or 0, q.limit)
