@@ -20,7 +20,7 @@ from common import Result, emit  # noqa: E402
 def _transfer_seconds(result) -> tuple[float, int]:  # type: ignore[no-untyped-def]
     """``appflow/duration_s`` and ``appflow/records_written`` from the run's materialization."""
     (event,) = result.get_asset_materialization_events()
-    meta = event.asset_materialization.metadata
+    meta = event.event_specific_data.materialization.metadata
     return float(meta["appflow/duration_s"].value), int(meta["appflow/records_written"].value)
 
 
