@@ -68,7 +68,9 @@ def test_translator_subclass_changes_keys_and_groups(demo_project) -> None:
     class MyTranslator(AppFlowTranslator):
         def get_asset_spec(self, flow: FlowSpec) -> dg.AssetSpec:
             spec = super().get_asset_spec(flow)
-            return spec.replace_attributes(key=dg.AssetKey(["raw", "crm", spec.key.path[-1]]), group_name="crm")
+            return spec.replace_attributes(
+                key=dg.AssetKey(["raw", "crm", spec.key.path[-1]]), group_name="crm"
+            )
 
     defs = definitions_from_folders(demo_project.flows, demo_project.connections, translator=MyTranslator())
     node = defs.resolve_asset_graph().get(dg.AssetKey(["raw", "crm", "demo_account_on_demand"]))

@@ -8,8 +8,15 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "appflow_dagster"
 NO_DAGSTER = ["spec", "connectors", "engine", "destinations", "sandbox"]
-FORBIDDEN_IN_SPEC = ("appflow_dagster.connectors", "appflow_dagster.engine", "appflow_dagster.destinations",
-                     "appflow_dagster.dagster_defs", "appflow_dagster.sandbox", "httpx", "boto3")
+FORBIDDEN_IN_SPEC = (
+    "appflow_dagster.connectors",
+    "appflow_dagster.engine",
+    "appflow_dagster.destinations",
+    "appflow_dagster.dagster_defs",
+    "appflow_dagster.sandbox",
+    "httpx",
+    "boto3",
+)
 
 
 def imports(path: Path) -> set[str]:
@@ -29,7 +36,9 @@ def modules(layer: str) -> list[Path]:
 @pytest.mark.parametrize("layer", NO_DAGSTER)
 def test_layer_does_not_import_dagster(layer: str) -> None:
     offenders = {
-        str(p.relative_to(PKG)): sorted(n for n in imports(p) if n.split(".")[0] in ("dagster", "dagster_aws"))
+        str(p.relative_to(PKG)): sorted(
+            n for n in imports(p) if n.split(".")[0] in ("dagster", "dagster_aws")
+        )
         for p in modules(layer)
     }
     assert {k: v for k, v in offenders.items() if v} == {}

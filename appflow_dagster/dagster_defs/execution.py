@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from appflow_dagster.connectors.base import Window
 from appflow_dagster.dagster_defs.resources import AppFlowResource
+from appflow_dagster.engine.checks import schema_changes
 from appflow_dagster.spec.model import FlowSpec
 
 #: Set by the CLI to draw a progress bar for in-process runs: ``(records_read, records_written)``.
@@ -72,6 +73,7 @@ def run_flow(context: dg.AssetExecutionContext, flow: FlowSpec, appflow: AppFlow
     finally:
         connector.close()
 
+    previous_schema = _previous_schema(context)
     meta: dict[str, Any] = {
         "dagster/row_count": result.records_written,
         "dagster/column_schema": column_schema(result.schema),
@@ -84,6 +86,7 @@ def run_flow(context: dg.AssetExecutionContext, flow: FlowSpec, appflow: AppFlow
         "appflow/files": len(result.files),
         "appflow/bytes_written": result.bytes_written,
         "appflow/duration_s": round(result.duration_s, 3),
+        "appflow/arrow_schema": dg.MetadataValue.json({f.name: str(f.type) for f in result.schema}),
     }
     if partition_key is not None:
         meta["dagster/partition_row_count"] = result.records_written
@@ -104,6 +107,40 @@ def run_flow(context: dg.AssetExecutionContext, flow: FlowSpec, appflow: AppFlow
             metadata=_validation_metadata(stat),
             severity=dg.AssetCheckSeverity.WARN,
         )
+    yield dg.AssetCheckResult(
+        check_name=UNIQUE_IDS_CHECK,
+        passed=result.duplicate_ids == 0,
+        metadata={
+            "appflow/id_fields": ", ".join(result.id_fields) or "(no id field reaches the destination)",
+            "appflow/records_checked": result.records_written if result.id_fields else 0,
+            "appflow/duplicate_ids": result.duplicate_ids,
+        },
+    )
+    current = {f.name: str(f.type) for f in result.schema}
+    changes = schema_changes(previous_schema, current) if previous_schema is not None else None
+    yield dg.AssetCheckResult(
+        check_name=SCHEMA_DRIFT_CHECK,
+        passed=not changes or not any(changes.values()),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "appflow/previous_run": "none" if previous_schema is None else "compared",
+            **{f"appflow/columns_{k}": ", ".join(v) or "-" for k, v in (changes or {}).items()},
+        },
+    )
+
+
+UNIQUE_IDS_CHECK = "unique_ids"
+SCHEMA_DRIFT_CHECK = "schema_drift"
+
+
+def _previous_schema(context: dg.AssetExecutionContext) -> dict[str, str] | None:
+    """``name → arrow type`` of the asset's last materialization, from its metadata."""
+    event = context.instance.get_latest_materialization_event(context.asset_key)
+    mat = event.asset_materialization if event is not None else None
+    if mat is None or "appflow/arrow_schema" not in mat.metadata:
+        return None
+    value = mat.metadata["appflow/arrow_schema"].value
+    return dict(value) if isinstance(value, dict) else None
 
 
 def validation_check_name(task_index: int, field: str, operator: str) -> str:

@@ -7,7 +7,12 @@ from typing import Any
 
 import dagster as dg
 
-from appflow_dagster.dagster_defs.execution import run_flow, validation_check_name
+from appflow_dagster.dagster_defs.execution import (
+    SCHEMA_DRIFT_CHECK,
+    UNIQUE_IDS_CHECK,
+    run_flow,
+    validation_check_name,
+)
 from appflow_dagster.dagster_defs.partitions import FirstSeenStore, partitions_for, schedule_for
 from appflow_dagster.dagster_defs.resources import AppFlowResource
 from appflow_dagster.dagster_defs.translator import AppFlowTranslator, SourceObjectProps, key_part
@@ -18,19 +23,39 @@ def job_name(flow: FlowSpec) -> str:
     return f"appflow_{key_part(flow.name)}"
 
 
-def _check_specs(flow: FlowSpec, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+def _check_specs(
+    flow: FlowSpec, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition | None
+) -> list[dg.AssetCheckSpec]:
+    """One check per Validate task (blocking when it terminates the flow), plus id uniqueness and
+    schema drift against the previous run."""
     from appflow_dagster.engine.tasks import compile_tasks
 
-    specs = []
-    for v in compile_tasks(flow.tasks, None).validations:
-        specs.append(
-            dg.AssetCheckSpec(
-                validation_check_name(v.task_index, v.field, v.operator),
-                asset=key,
-                description=f"AppFlow Validate task {v.task_index}: {v.operator} on {v.field} ({v.action})",
-                blocking=v.action == "TerminateFlow",
-            )
+    specs = [
+        dg.AssetCheckSpec(
+            validation_check_name(v.task_index, v.field, v.operator),
+            asset=key,
+            description=f"AppFlow Validate task {v.task_index}: {v.operator} on {v.field} ({v.action})",
+            blocking=v.action == "TerminateFlow",
+            partitions_def=partitions_def,
         )
+        for v in compile_tasks(flow.tasks, None).validations
+    ]
+    specs.append(
+        dg.AssetCheckSpec(
+            UNIQUE_IDS_CHECK,
+            asset=key,
+            description="No two records of the run share the source's id field values.",
+            partitions_def=partitions_def,
+        )
+    )
+    specs.append(
+        dg.AssetCheckSpec(
+            SCHEMA_DRIFT_CHECK,
+            asset=key,
+            description="Columns and types match the previous materialization's.",
+            partitions_def=partitions_def,
+        )
+    )
     return specs
 
 
@@ -44,7 +69,7 @@ def build_flow_asset(
     @dg.multi_asset(
         name=job_name(flow) + "_transfer",
         specs=[spec],
-        check_specs=_check_specs(flow, spec.key),
+        check_specs=_check_specs(flow, spec.key, partitions_def),
         pool=f"appflow_{key_part(flow.source.connector_type.lower())}",
     )
     def _flow_asset(context: dg.AssetExecutionContext, appflow: AppFlowResource):
@@ -67,7 +92,9 @@ def build_definitions(
     schedules: list[dg.ScheduleDefinition] = []
     for flow in flows:
         src = translator.get_source_asset_spec(
-            SourceObjectProps(flow.source.connector_type, flow.source.object, flow.source.connector_profile_name)
+            SourceObjectProps(
+                flow.source.connector_type, flow.source.object, flow.source.connector_profile_name
+            )
         )
         sources.setdefault(src.key, src)
         partitions_def = partitions_for(flow, first_seen)

@@ -25,9 +25,12 @@ class AppFlowResource(dg.ConfigurableResource):
         default=None, description="If set, S3 buckets are folders under this directory (APPFLOW_LOCAL_ROOT)."
     )
     s3_buckets: list[str] = Field(
-        default_factory=list, description="Buckets that stay on S3 even when local_root is set (APPFLOW_S3_BUCKETS)."
+        default_factory=list,
+        description="Buckets that stay on S3 even when local_root is set (APPFLOW_S3_BUCKETS).",
     )
-    s3: S3Resource = Field(default_factory=S3Resource, description="boto3 S3 client settings (endpoint, region).")
+    s3: S3Resource = Field(
+        default_factory=S3Resource, description="boto3 S3 client settings (endpoint, region)."
+    )
     secretsmanager_endpoint_url: str | None = None
 
     def profiles(self) -> dict[str, ConnectorProfile]:
@@ -50,12 +53,16 @@ class AppFlowResource(dg.ConfigurableResource):
             raise dg.Failure(
                 f"connection profile {profile_name!r} not found in {self.connections_path} (known: {known})"
             )
-        return CONNECTORS[connector_type](profiles[profile_name], secretsmanager_client=self._secretsmanager())
+        return CONNECTORS[connector_type](
+            profiles[profile_name], secretsmanager_client=self._secretsmanager()
+        )
 
     def _secretsmanager(self) -> Any:
         import boto3
 
-        return _LazyClient(lambda: boto3.client("secretsmanager", endpoint_url=self.secretsmanager_endpoint_url))
+        return _LazyClient(
+            lambda: boto3.client("secretsmanager", endpoint_url=self.secretsmanager_endpoint_url)
+        )
 
     def store_resolver(self) -> Any:
         """A callable ``bucket -> FileStore`` following local_root / s3_buckets."""

@@ -45,7 +45,9 @@ class AppFlowTranslator:
 
     def get_asset_spec(self, flow: FlowSpec) -> dg.AssetSpec:
         source = self.get_source_asset_spec(
-            SourceObjectProps(flow.source.connector_type, flow.source.object, flow.source.connector_profile_name)
+            SourceObjectProps(
+                flow.source.connector_type, flow.source.object, flow.source.connector_profile_name
+            )
         )
         dest = flow.destination
         fmt = dest.output_format.file_type.lower()
@@ -53,7 +55,9 @@ class AppFlowTranslator:
             f"AppFlow flow {flow.name}: {flow.source.connector_type} {flow.source.object} → "
             f"{dest.connector_type} {dest.bucket_name}/{dest.bucket_prefix or ''} ({fmt})."
         )
-        tags = {k: v for k, v in flow.tags.items() if _valid_tag(k, v) and k.lower() not in ("owner", "owners")}
+        tags = {
+            k: v for k, v in flow.tags.items() if _valid_tag(k, v) and k.lower() not in ("owner", "owners")
+        }
         tags["appflow/trigger"] = flow.trigger.trigger_type
         return dg.AssetSpec(
             key=dg.AssetKey(["appflow", key_part(flow.name)]),

@@ -21,6 +21,7 @@ from appflow_dagster.connectors.base import ObjectInfo, SourceConnector, Window
 from appflow_dagster.destinations import StoreResolver, resolver_from_env
 from appflow_dagster.destinations.base import FileStore
 from appflow_dagster.destinations.commit import RunCommit
+from appflow_dagster.engine.checks import IdTracker
 from appflow_dagster.engine.layout import Layout, error_root, flow_root
 from appflow_dagster.engine.tasks import Pipeline, ValidationStat, compile_tasks
 from appflow_dagster.engine.writer import (
@@ -54,6 +55,10 @@ class TransferResult:
     schema_version: int | None = None
     duration_s: float = 0.0
     error_files: list[str] = field(default_factory=list)
+    #: The fields whose uniqueness was checked (the source's id fields that reach the destination).
+    id_fields: list[str] = field(default_factory=list)
+    #: Records whose id-field values repeat an earlier record's in this run.
+    duplicate_ids: int = 0
 
 
 def schema_signature(pipeline: Pipeline, info: ObjectInfo) -> str:
@@ -131,6 +136,7 @@ def run_transfer(
     err_writer: ErrorWriter | None = None
     read = dropped = failed = 0
     stats: dict[int, ValidationStat] = {}
+    ids = IdTracker([f.name for f in info.fields if f.source_type == "id"])
     try:
         for batch in connector.read(
             obj,
@@ -145,6 +151,7 @@ def run_transfer(
             read += res.records_in
             dropped += res.records_dropped_by_filter + res.records_dropped_by_validation
             _merge_stats(stats, res.validations)
+            ids.observe(res.df)
             bad = [f for f in (res.failed, writer.write(res.df)) if f is not None and f.height]
             for f in bad:
                 if fail_first:
@@ -190,6 +197,8 @@ def run_transfer(
         schema_version=version if layout.uses_schema_version else None,
         duration_s=time.monotonic() - started,
         error_files=err_files,
+        id_fields=ids.fields if ids.records else [],
+        duplicate_ids=ids.duplicates(),
     )
 
 

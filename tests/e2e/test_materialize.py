@@ -81,7 +81,15 @@ def test_incremental_partition_pulls_exactly_its_window(demo_env, sandbox) -> No
     rows = pl.concat([pl.read_ndjson(f) for f in sorted(run_dir.glob("*")) if f.is_file()])
     assert rows.height == expected
     # Only the projected and mapped fields land (Filter PROJECTION + Map tasks of the flow file).
-    assert set(rows.columns) == {"Id", "Name", "AccountId", "StageName", "Amount", "CloseDate", "LastModifiedDate"}
+    assert set(rows.columns) == {
+        "Id",
+        "Name",
+        "AccountId",
+        "StageName",
+        "Amount",
+        "CloseDate",
+        "LastModifiedDate",
+    }
 
 
 def test_rerunning_a_partition_replaces_its_output(demo_env) -> None:
