@@ -47,6 +47,8 @@ def _load_flows() -> list[Any]:
 
 def flow_summary(flow: Any, defs: Any) -> dict[str, Any]:
     """One row of ``list --json``."""
+    import dagster as dg
+
     from appflow_dagster.dagster_defs.factory import job_name
     from appflow_dagster.dagster_defs.translator import AppFlowTranslator
 
@@ -54,12 +56,26 @@ def flow_summary(flow: Any, defs: Any) -> dict[str, Any]:
     asset = defs.resolve_assets_def(key)
     pdef = asset.partitions_def
     partitions = None
-    if pdef is not None:
+    if isinstance(pdef, dg.TimeWindowPartitionsDefinition):
         partitions = {
             "start": pdef.start.isoformat(),
             "cron": pdef.cron_schedule,
+            "interval_s": None,
             "timezone": pdef.timezone,
             "format": pdef.fmt,
+        }
+    elif pdef is not None and flow.trigger.scheduled is not None:  # a rate no cron can state
+        from appflow_dagster.dagster_defs.partitions import WINDOW_KEY_FMT, FirstSeenStore
+        from appflow_dagster.spec import schedule as sched
+
+        trig = flow.trigger.scheduled
+        interval = sched.cadence_for_trigger(trig).fixed_interval
+        partitions = {
+            "start": sched.first_partition_start(trig, FirstSeenStore().get(flow.name)).isoformat(),
+            "cron": None,
+            "interval_s": interval.total_seconds() if interval else None,
+            "timezone": "UTC",
+            "format": WINDOW_KEY_FMT,
         }
     schedule = None
     names = {s.name for s in defs.schedules or []}
@@ -84,6 +100,9 @@ def flow_summary(flow: Any, defs: Any) -> dict[str, Any]:
         "trigger": flow.trigger.trigger_type,
         "partitions": partitions,
         "schedule": schedule,
+        "sensor": f"{job_name(flow)}_windows_sensor"
+        if any(x.name == f"{job_name(flow)}_windows_sensor" for x in defs.sensors or [])
+        else None,
         "job": job_name(flow),
     }
 
@@ -114,7 +133,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             f"{r['source']['connector']} {r['source']['object']}",
             f"{r['destination']['connector']} {r['destination']['bucket']} ({r['destination']['file_type']})",
             r["trigger"],
-            f"{p['start']} / {p['cron']}" if p else "-",
+            f"{p['start']} / {p['cron'] or str(p['interval_s']) + ' s'}" if p else "-",
             r["schedule"] or "-",
         )
     out.print(table)

@@ -8,6 +8,7 @@ import dagster as dg
 import pyarrow as pa
 
 from appflow_dagster.connectors.base import Window
+from appflow_dagster.dagster_defs.partitions import window_of_key
 from appflow_dagster.dagster_defs.resources import AppFlowResource
 from appflow_dagster.engine.checks import schema_changes
 from appflow_dagster.spec.model import FlowSpec
@@ -37,9 +38,13 @@ def pull_window(flow: FlowSpec, context: dg.AssetExecutionContext) -> Window | N
     """The partition's time window shifted back by ``scheduleOffset`` (001, "Schedule-triggered flows")."""
     if not context.has_partition_key:
         return None
-    tw = context.partition_time_window
+    if isinstance(context.assets_def.partitions_def, dg.DynamicPartitionsDefinition):
+        start, end = window_of_key(flow, context.partition_key)  # rate() no cron can state
+    else:
+        tw = context.partition_time_window
+        start, end = tw.start, tw.end
     offset = timedelta(seconds=flow.trigger.scheduled.schedule_offset if flow.trigger.scheduled else 0)
-    return Window(start=tw.start - offset, end=tw.end - offset)
+    return Window(start=start - offset, end=end - offset)
 
 
 def run_flow(context: dg.AssetExecutionContext, flow: FlowSpec, appflow: AppFlowResource) -> Iterator[Any]:

@@ -13,7 +13,12 @@ from appflow_dagster.dagster_defs.execution import (
     run_flow,
     validation_check_name,
 )
-from appflow_dagster.dagster_defs.partitions import FirstSeenStore, partitions_for, schedule_for
+from appflow_dagster.dagster_defs.partitions import (
+    FirstSeenStore,
+    partitions_for,
+    schedule_for,
+    window_sensor_for,
+)
 from appflow_dagster.dagster_defs.resources import AppFlowResource
 from appflow_dagster.dagster_defs.translator import AppFlowTranslator, SourceObjectProps, key_part
 from appflow_dagster.spec.model import FlowSpec
@@ -90,6 +95,7 @@ def build_definitions(
     assets: list[dg.AssetsDefinition] = []
     jobs: list[Any] = []
     schedules: list[dg.ScheduleDefinition] = []
+    sensors: list[dg.SensorDefinition] = []
     for flow in flows:
         src = translator.get_source_asset_spec(
             SourceObjectProps(
@@ -110,10 +116,14 @@ def build_definitions(
         schedule = schedule_for(flow, job, partitioned=partitions_def is not None)
         if schedule is not None:
             schedules.append(schedule)
+        sensor = window_sensor_for(flow, job, first_seen)
+        if sensor is not None:
+            sensors.append(sensor)
     return dg.Definitions(
         assets=[*sources.values(), *assets],
         jobs=jobs,
         schedules=schedules,
+        sensors=sensors,
         resources={"appflow": resource},
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 
 from appflow_dagster.spec import schedule as sched
+from appflow_dagster.dagster_defs.translator import key_part
 from appflow_dagster.spec.model import FlowSpec
 
 
@@ -52,17 +53,24 @@ def _fmt(cron: str) -> str:
     return "%Y-%m-%d" if (minute, hour) == ("0", "0") else "%Y-%m-%d-%H:%M"
 
 
+#: Partition keys of fixed-interval windows (``rate(90 minutes)``): the window start, UTC.
+WINDOW_KEY_FMT = "%Y-%m-%dT%H:%M"
+
+
 def partitions_for(flow: FlowSpec, first_seen: FirstSeenStore) -> dg.PartitionsDefinition | None:
-    """Time-window partitions for a scheduled incremental flow; None otherwise."""
+    """Partitions for a scheduled incremental flow; None otherwise.
+
+    A cadence a cron can state gets time-window partitions. A rate no cron can state
+    (``rate(90 minutes)``, ``rate(7 days)``) still gets one partition per window, so the partition
+    stays the pull window: dynamic partitions keyed by the window start, added by the flow's
+    window sensor as windows close (see :func:`window_sensor_for`).
+    """
     trig = flow.trigger.scheduled
     if not flow.is_incremental or trig is None:
         return None
     cadence = sched.cadence_for_trigger(trig)
     if cadence.cron is None:
-        raise ValueError(
-            f"{flow.file}: triggerConfig.triggerProperties.Scheduled.scheduleExpression: "
-            f"{trig.schedule_expression!r} has no cron equivalent; not supported for incremental flows yet"
-        )
+        return dg.DynamicPartitionsDefinition(name=f"appflow_{key_part(flow.name)}_windows")
     start = sched.first_partition_start(trig, loaded_at=first_seen.get(flow.name))
     return dg.TimeWindowPartitionsDefinition(
         start=start,
@@ -78,14 +86,66 @@ def schedule_for(flow: FlowSpec, job: Any, partitioned: bool) -> dg.ScheduleDefi
     if flow.trigger.trigger_type != "Scheduled" or trig is None:
         return None
     name = f"{job.name}_schedule"
-    if partitioned:
+    if partitioned and sched.cadence_for_trigger(trig).cron is not None:
         return dg.build_schedule_from_partitioned_job(job, name=name)  # type: ignore[return-value]
     cadence = sched.cadence_for_trigger(trig)
     if cadence.cron is None:
-        raise ValueError(
-            f"{flow.file}: triggerConfig.triggerProperties.Scheduled.scheduleExpression: "
-            f"{trig.schedule_expression!r} has no cron equivalent; not supported yet"
-        )
+        return None  # a window sensor runs it (window_sensor_for)
     return dg.ScheduleDefinition(
         name=name, job=job, cron_schedule=cadence.cron, execution_timezone=trig.timezone or "UTC"
     )
+
+
+def window_of_key(flow: FlowSpec, key: str) -> tuple[datetime, datetime]:
+    """The ``[start, end)`` partition window of a fixed-interval partition key (before the offset)."""
+    trig = flow.trigger.scheduled
+    assert trig is not None
+    cadence = sched.cadence_for_trigger(trig)
+    assert cadence.fixed_interval is not None
+    start = datetime.strptime(key, WINDOW_KEY_FMT).replace(tzinfo=UTC)
+    return start, start + cadence.fixed_interval
+
+
+def window_sensor_for(flow: FlowSpec, job: Any, first_seen: FirstSeenStore) -> dg.SensorDefinition | None:
+    """For rates no cron can state: a sensor that fires at each window's end, anchored where AppFlow
+    anchors the rate (``scheduleStartTime``). Incremental flows get the window added as a partition
+    and a run of it; complete pulls get a run. ``run_key`` is the window start, so a window runs once."""
+    trig = flow.trigger.scheduled
+    if flow.trigger.trigger_type != "Scheduled" or trig is None:
+        return None
+    cadence = sched.cadence_for_trigger(trig)
+    if cadence.cron is not None:
+        return None
+    incremental = flow.is_incremental
+    first = sched.first_partition_start(trig, loaded_at=first_seen.get(flow.name)) if incremental else None
+    name = f"{job.name}_windows_sensor"
+
+    @dg.sensor(
+        name=name,
+        job=job,
+        minimum_interval_seconds=60,
+        description=f"Runs {flow.name} every {trig.schedule_expression}",
+    )
+    def _sensor(context: dg.SensorEvaluationContext):
+        now = datetime.now(UTC)
+        if trig.schedule_end_time is not None and now > trig.schedule_end_time:
+            now = trig.schedule_end_time
+        last_fire = sched.align_down(cadence, now)
+        window_start = last_fire - cadence.fixed_interval  # type: ignore[operator]
+        key = window_start.astimezone(UTC).strftime(WINDOW_KEY_FMT)
+        if not incremental:
+            return dg.RunRequest(run_key=key)
+        assert first is not None
+        pdef = job.partitions_def
+        existing = set(context.instance.get_dynamic_partitions(pdef.name))
+        keys = [
+            s.astimezone(UTC).strftime(WINDOW_KEY_FMT)
+            for s, _ in sched.partition_windows(cadence, first, until=last_fire)
+        ]
+        new = [k for k in keys if k not in existing]
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(run_key=key, partition_key=key)] if key in keys else [],
+            dynamic_partitions_requests=[pdef.build_add_request(new)] if new else [],
+        )
+
+    return _sensor
