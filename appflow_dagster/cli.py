@@ -55,7 +55,7 @@ def flow_summary(flow: Any, defs: Any) -> dict[str, Any]:
     key = AppFlowTranslator().get_asset_spec(flow).key
     asset = defs.resolve_assets_def(key)
     pdef = asset.partitions_def
-    partitions = None
+    partitions: dict[str, Any] | None = None
     if isinstance(pdef, dg.TimeWindowPartitionsDefinition):
         partitions = {
             "start": pdef.start.isoformat(),

@@ -12,8 +12,8 @@ from typing import Any
 
 import dagster as dg
 
-from appflow_dagster.spec import schedule as sched
 from appflow_dagster.dagster_defs.translator import key_part
+from appflow_dagster.spec import schedule as sched
 from appflow_dagster.spec.model import FlowSpec
 
 
