@@ -75,3 +75,17 @@ def test_run_unknown_flow_and_failure_exit_codes(demo_env) -> None:
     failed = _cli("run", "demo-account-on-demand", env={"APPFLOW_DEMO_SALESFORCE_REFRESH_TOKEN": "nope"})
     assert failed.returncode == 1
     assert "failed" in failed.stderr
+
+
+def test_dagster_cli_materializes_a_flow(demo_env) -> None:
+    """`dagster asset materialize -m MODULE` works on the code location as users run it."""
+    dagster = Path(sys.executable).with_name("dagster")
+    proc = subprocess.run(
+        [str(dagster), "asset", "materialize", "-m", "appflow_dagster.definitions",
+         "--select", "appflow/demo_account_on_demand"],
+        capture_output=True, text=True, timeout=300, env={**os.environ},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    landed = list((demo_env.data / "appflow-demo" / "salesforce" / "demo-account-on-demand").glob("*/*.parquet"))
+    assert len(landed) == 1
+    assert "appflow-sandbox-secret" not in proc.stdout + proc.stderr
