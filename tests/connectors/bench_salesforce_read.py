@@ -8,11 +8,10 @@ without the prefetch thread. Prints one line per run and the ratio to the floor.
 """
 
 import argparse
-import resource
 import json
+import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,11 +52,26 @@ def main() -> None:
         token = access_token(sb.url)
         soql = soql_all_fields(sb.url, "v58.0", token)
         for _ in range(a.repeat):
-            t0, c0 = time.perf_counter(), _cpu()
+            c0 = _cpu()
             raw = subprocess.run(
-                [py, str(ROOT / "bench" / "raw_client.py"), "raw", "--url", sb.url, "--version", "v58.0",
-                 "--token", token, "--soql", soql, "--out", str(WORK / "raw.parquet")],
-                capture_output=True, text=True, check=True,
+                [
+                    py,
+                    str(ROOT / "bench" / "raw_client.py"),
+                    "raw",
+                    "--url",
+                    sb.url,
+                    "--version",
+                    "v58.0",
+                    "--token",
+                    token,
+                    "--soql",
+                    soql,
+                    "--out",
+                    str(WORK / "raw.parquet"),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             res = json.loads(raw.stdout.strip().splitlines()[-1])
             floor = res["records"] / res["seconds"]
@@ -67,7 +81,10 @@ def main() -> None:
                 c0 = _cpu()
                 out = subprocess.run(
                     [py, "-c", CHILD, sb.url, token, prefetch, str(WORK / "connector.parquet")],
-                    capture_output=True, text=True, check=True, cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=ROOT,
                 )
                 n, secs = out.stdout.split()
                 rate = int(n) / float(secs)
