@@ -23,9 +23,11 @@ import hmac
 import logging
 import re
 import secrets
+import socket
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -33,12 +35,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import orjson
 
 from appflow_dagster.sandbox.salesforce import describe as meta
+from appflow_dagster.sandbox.salesforce.cache import DEFAULT_PAGE_CACHE_BYTES, PageCache, Renderahead
 from appflow_dagster.sandbox.salesforce.data import Dataset
 from appflow_dagster.sandbox.salesforce.ids import parse_id
 from appflow_dagster.sandbox.salesforce.query import Plan, plan
 from appflow_dagster.sandbox.salesforce.render import Renderer
 from appflow_dagster.sandbox.salesforce.schema import OBJECTS_LOWER
-from appflow_dagster.sandbox.salesforce.soql import SoqlError, parse
+from appflow_dagster.sandbox.salesforce.soql import SoqlError, parse, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,26 @@ INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVAL
 _DATA = re.compile(r"^/services/data/v(\d+\.\d)(/.*)?$")
 _LOCATOR = re.compile(r"^(01g[0-9A-Za-z]{15})-(\d+)$")
 _BATCH = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
+SEND_BUFFER = 4 << 20
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+DEFAULT_PRERENDER_VERSION = "58.0"  # the project connector's default API version
+
+
+def normalize_soql(q: str) -> str:
+    """The query's tokens joined by single spaces: layout-insensitive, literals (and case) kept."""
+    return " ".join(t.text for t in tokenize(q)[:-1])
+
+
+def query_locator(version: str, include_deleted: bool, soql: str, batch: int) -> str:
+    """A deterministic query locator id (``01g`` + 15 base62): identical queries page through identical URLs."""
+    digest = hashlib.sha256(
+        f"{version}\0{int(include_deleted)}\0{batch}\0{normalize_soql(soql)}".encode()
+    ).digest()
+    n, out = int.from_bytes(digest[:12]), []
+    for _ in range(15):
+        n, r = divmod(n, 62)
+        out.append(_B62[r])
+    return "01g" + "".join(out)
 
 
 class ApiError(Exception):
@@ -59,14 +82,23 @@ class ApiError(Exception):
 class Cursor:
     """A query locator: the planned selection, its renderer and page size."""
 
-    def __init__(self, p: Plan, renderer: Renderer, batch: int):
-        self.plan, self.renderer, self.batch = p, renderer, batch
+    def __init__(self, p: Plan, renderer: Renderer, batch: int, include_deleted: bool = False):
+        self.plan, self.renderer, self.batch, self.include_deleted = p, renderer, batch, include_deleted
 
 
 class SalesforceApi:
     """Request handling independent of the HTTP server: (method, path, headers, body) -> (status, bytes)."""
 
-    def __init__(self, dataset: Dataset, client_id: str, client_secret: str, refresh_token: str, token_lifetime_s: float):
+    def __init__(
+        self,
+        dataset: Dataset,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        token_lifetime_s: float,
+        page_cache_bytes: int = DEFAULT_PAGE_CACHE_BYTES,
+        renderahead: int = 2,
+    ):
         self.ds = dataset
         self.client_id, self.client_secret, self.refresh_token = client_id, client_secret, refresh_token
         self.token_lifetime_s = token_lifetime_s
@@ -75,6 +107,12 @@ class SalesforceApi:
         self._cursors: OrderedDict[str, Cursor] = OrderedDict()
         self._renderers: OrderedDict[tuple, Renderer] = OrderedDict()
         self._lock = threading.Lock()
+        self.pages = PageCache(page_cache_bytes)
+        self.renderahead = renderahead if page_cache_bytes > 0 else 0
+        self._ahead = Renderahead(self.pages)
+
+    def close(self) -> None:
+        self._ahead.stop()
 
     # --- OAuth ---
     def expire_tokens(self) -> None:
@@ -107,9 +145,18 @@ class SalesforceApi:
             self._tokens[access] = now + self.token_lifetime_s
         issued = str(int(time.time() * 1000))
         ident = f"{self.instance_url}/id/{ORG_ID}/{USER_ID}"
-        sig = base64.b64encode(hmac.new(self.client_secret.encode(), (ident + issued).encode(), hashlib.sha256).digest()).decode()
-        body = {"access_token": access, "signature": sig, "scope": "api refresh_token", "instance_url": self.instance_url,
-                "id": ident, "token_type": "Bearer", "issued_at": issued}
+        sig = base64.b64encode(
+            hmac.new(self.client_secret.encode(), (ident + issued).encode(), hashlib.sha256).digest()
+        ).decode()
+        body = {
+            "access_token": access,
+            "signature": sig,
+            "scope": "api refresh_token",
+            "instance_url": self.instance_url,
+            "id": ident,
+            "token_type": "Bearer",
+            "issued_at": issued,
+        }
         return 200, body
 
     def _authorize(self, authorization: str | None) -> None:
@@ -139,7 +186,10 @@ class SalesforceApi:
                 q = query.get("q", [""])[0]
                 return 200, self._query(version, q, include_deleted, headers.get("Sforce-Query-Options"))
         if head == "limits" and len(parts) == 1:
-            return 200, {"DailyApiRequests": {"Max": 15000, "Remaining": 14999}, "DataStorageMB": {"Max": 1024, "Remaining": 1000}}
+            return 200, {
+                "DailyApiRequests": {"Max": 15000, "Remaining": 14999},
+                "DataStorageMB": {"Max": 1024, "Remaining": 1000},
+            }
         raise ApiError(404, NOT_FOUND)
 
     def _sobjects(self, version: str, parts: list[str], query: dict[str, list[str]]) -> tuple[int, Any]:
@@ -164,7 +214,15 @@ class SalesforceApi:
             names = [n.strip() for v in query["fields"] for n in v.split(",") if n.strip()]
             bad = [n for n in names if so.field(n) is None]
             if bad:
-                raise ApiError(400, [{"errorCode": "INVALID_FIELD", "message": f"No such column '{bad[0]}' on sobject of type {so.name}"}])
+                raise ApiError(
+                    400,
+                    [
+                        {
+                            "errorCode": "INVALID_FIELD",
+                            "message": f"No such column '{bad[0]}' on sobject of type {so.name}",
+                        }
+                    ],
+                )
             fields = tuple(so.field(n) for n in names)  # type: ignore[misc]
         return 200, self._renderer(so, tuple(fields), version).records([i])[0]
 
@@ -183,22 +241,31 @@ class SalesforceApi:
         return r
 
     def _query(self, version: str, q: str, include_deleted: bool, options: str | None) -> bytes:
-        try:
-            p = plan(parse(q), self.ds, include_deleted)
-        except SoqlError as e:
-            raise ApiError(400, [{"message": e.message, "errorCode": e.error_code}]) from None
         batch = 2000
         m = _BATCH.search(options or "")
         if m:
             batch = min(2000, max(200, int(m.group(1))))
-        cursor = Cursor(p, self._renderer(p.so, p.fields, version), batch)
-        if p.count:
-            return orjson.dumps({"totalSize": len(p.selection), "done": True, "records": []})
-        locator = "01g" + "".join(secrets.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") for _ in range(15))
+        try:
+            parsed = parse(q)
+        except SoqlError as e:
+            raise ApiError(400, [{"message": e.message, "errorCode": e.error_code}]) from None
+        locator = query_locator(version, include_deleted, q, batch)
         with self._lock:
-            self._cursors[locator] = cursor
-            while len(self._cursors) > 512:
-                self._cursors.popitem(last=False)
+            cursor = self._cursors.get(locator)
+            if cursor is not None:
+                self._cursors.move_to_end(locator)
+        if cursor is None:
+            try:
+                p = plan(parsed, self.ds, include_deleted)
+            except SoqlError as e:
+                raise ApiError(400, [{"message": e.message, "errorCode": e.error_code}]) from None
+            if p.count:
+                return orjson.dumps({"totalSize": len(p.selection), "done": True, "records": []})
+            cursor = Cursor(p, self._renderer(p.so, p.fields, version), batch, include_deleted)
+            with self._lock:
+                self._cursors[locator] = cursor
+                while len(self._cursors) > 512:
+                    self._cursors.popitem(last=False)
         return self._page(version, "queryAll" if include_deleted else "query", locator, cursor, 0)
 
     def _more(self, version: str, endpoint: str, ident: str) -> bytes:
@@ -212,6 +279,41 @@ class SalesforceApi:
         return self._page(version, endpoint, m.group(1), cursor, start)
 
     def _page(self, version: str, endpoint: str, locator: str, cursor: Cursor, start: int) -> bytes:
+        """One page, from the page cache; then queues the next ``renderahead`` pages for the read-ahead worker."""
+        body = self.pages.get(
+            (locator, version, endpoint, start),
+            lambda: self._render(version, endpoint, locator, cursor, start),
+        )
+        total = len(cursor.plan.selection)
+        for k in range(1, self.renderahead + 1):
+            nxt = start + k * cursor.batch
+            if nxt >= total:
+                break
+            self._ahead.submit(
+                (locator, version, endpoint, nxt),
+                lambda nxt=nxt: self._render(version, endpoint, locator, cursor, nxt),
+            )  # type: ignore[misc]
+        return body
+
+    def prerender(
+        self, soql: str, version: str = DEFAULT_PRERENDER_VERSION, include_deleted: bool = False
+    ) -> int:
+        """Render (and cache) every page of a query as a client would fetch them; returns the number of pages."""
+        endpoint = "queryAll" if include_deleted else "query"
+        self._query(version, soql, include_deleted, None)
+        locator = query_locator(version, include_deleted, soql, 2000)
+        cursor = self._cursors.get(locator)
+        if cursor is None:  # COUNT(): nothing to page
+            return 1
+        starts = range(cursor.batch, len(cursor.plan.selection), cursor.batch)
+        for start in starts:
+            self.pages.get(
+                (locator, version, endpoint, start),
+                lambda s=start: self._render(version, endpoint, locator, cursor, s),
+            )  # type: ignore[misc]
+        return 1 + len(starts)
+
+    def _render(self, version: str, endpoint: str, locator: str, cursor: Cursor, start: int) -> bytes:
         total = len(cursor.plan.selection)
         end = min(total, start + cursor.batch)
         indices = list(zip(range(end - start), cursor.plan.selection.iter_from(start), strict=False))
@@ -219,27 +321,48 @@ class SalesforceApi:
         done = end >= total
         head = b'{"totalSize":%d,"done":%s' % (total, b"true" if done else b"false")
         if not done:
-            head += b',"nextRecordsUrl":"/services/data/v%s/%s/%s-%d"' % (version.encode(), endpoint.encode(), locator.encode(), end)
+            head += b',"nextRecordsUrl":"/services/data/v%s/%s/%s-%d"' % (
+                version.encode(),
+                endpoint.encode(),
+                locator.encode(),
+                end,
+            )
         return head + b',"records":[' + body + b"]}"
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out as separate writes
+    disable_nagle_algorithm = True
     server_version = "AppflowSalesforceSandbox/1.0"
     api: SalesforceApi  # set on the per-server subclass
+
+    def setup(self) -> None:
+        super().setup()
+        try:  # room for a whole 2.5 MB page: sendall returns as soon as the kernel holds it
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        except OSError:
+            pass
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
     def _send(self, status: int, body: Any) -> None:
+        """Status line, headers and body in one gathered write (no copy of the body, no per-chunk flush)."""
         data = body if isinstance(body, bytes) else orjson.dumps(body)
         self.send_response(status)
         self.send_header("Content-Type", "application/json;charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Sforce-Limit-Info", "api-usage=1/15000")
-        self.end_headers()
-        self.wfile.write(data)
+        self._headers_buffer.append(b"\r\n")
+        head = b"".join(self._headers_buffer)
+        self._headers_buffer = []
+        sock = self.connection
+        sent = sock.sendmsg([head, data])
+        if sent < len(head):
+            sock.sendall(head[sent:])
+            sock.sendall(data)
+        elif sent < len(head) + len(data):
+            sock.sendall(memoryview(data)[sent - len(head) :])
 
     def _body(self) -> bytes:
         n = int(self.headers.get("Content-Length") or 0)
@@ -271,7 +394,15 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if m and method != "GET":
                 self.api._authorize(self.headers.get("Authorization"))
-                self._send(405, [{"errorCode": "METHOD_NOT_ALLOWED", "message": f"HTTP Method '{method}' not allowed. Allowed are GET"}])
+                self._send(
+                    405,
+                    [
+                        {
+                            "errorCode": "METHOD_NOT_ALLOWED",
+                            "message": f"HTTP Method '{method}' not allowed. Allowed are GET",
+                        }
+                    ],
+                )
                 return
             self._send(404, NOT_FOUND)
         except ApiError as e:
@@ -290,14 +421,43 @@ class SalesforceSandbox:
         port: 0 picks a free port; ``url`` tells which.
         token_lifetime_s: how long an access token stays valid.
         now: the end of the 90 days the audit dates spread over (default: today's midnight UTC).
+        page_cache_bytes: memory for rendered query pages (LRU); 0 renders every request afresh.
+        prerender: SOQL queries whose pages are rendered into the cache at start, on a background
+            thread (``wait_prerendered`` blocks until done); requests are served meanwhile.
+        prerender_version: the API version (``"58.0"``) the pre-rendered pages are for.
+        renderahead: pages after the one just served that a worker renders for sequential readers.
     """
 
-    def __init__(self, seed: int = 7, records: int | dict[str, int] = 1000, host: str = "127.0.0.1", port: int = 0,
-                 client_id: str = "appflow-sandbox", client_secret: str = "appflow-sandbox-secret",
-                 refresh_token: str = "appflow-sandbox-refresh", token_lifetime_s: float = 7200, now: dt.datetime | None = None):
+    def __init__(
+        self,
+        seed: int = 7,
+        records: int | dict[str, int] = 1000,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        client_id: str = "appflow-sandbox",
+        client_secret: str = "appflow-sandbox-secret",
+        refresh_token: str = "appflow-sandbox-refresh",
+        token_lifetime_s: float = 7200,
+        now: dt.datetime | None = None,
+        page_cache_bytes: int = DEFAULT_PAGE_CACHE_BYTES,
+        prerender: Sequence[str] = (),
+        prerender_version: str = DEFAULT_PRERENDER_VERSION,
+        renderahead: int = 2,
+    ):
         self.host, self.port = host, port
         self.dataset = Dataset(seed=seed, records=records, now=now)
-        self.api = SalesforceApi(self.dataset, client_id, client_secret, refresh_token, token_lifetime_s)
+        self.api = SalesforceApi(
+            self.dataset,
+            client_id,
+            client_secret,
+            refresh_token,
+            token_lifetime_s,
+            page_cache_bytes=page_cache_bytes,
+            renderahead=renderahead,
+        )
+        self.prerender, self.prerender_version = tuple(prerender), prerender_version
+        self.prerendered = threading.Event()
+        self.prerender_stats: dict[str, Any] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -312,10 +472,40 @@ class SalesforceSandbox:
         self.port = server.server_address[1]
         self.api.instance_url = self.url
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"salesforce-sandbox-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"salesforce-sandbox-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
+        if self.prerender:
+            threading.Thread(
+                target=self._prerender, name=f"salesforce-sandbox-prerender-{self.port}", daemon=True
+            ).start()
+        else:
+            self.prerendered.set()
         return self
+
+    def _prerender(self) -> None:
+        t, pages = time.perf_counter(), 0
+        try:
+            for soql in self.prerender:
+                try:
+                    pages += self.api.prerender(soql, self.prerender_version)
+                except ApiError as e:
+                    log.error("cannot pre-render %r: %s", soql, e.body)
+        finally:
+            self.prerender_stats = {
+                "pages": pages,
+                "seconds": round(time.perf_counter() - t, 2),
+                "cache": self.api.pages.stats(),
+            }
+            self.prerendered.set()
+
+    def wait_prerendered(self, timeout: float | None = None) -> bool:
+        """Block until the ``prerender`` queries are in the page cache; False on timeout."""
+        return self.prerendered.wait(timeout)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -325,6 +515,7 @@ class SalesforceSandbox:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        self.api.close()
 
     def expire_tokens(self) -> None:
         """Invalidate every access token issued so far (clients must refresh)."""
@@ -337,11 +528,34 @@ class SalesforceSandbox:
         self.stop()
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, seed: int = 7, records: int | dict[str, int] = 1000) -> None:
-    """Serve until interrupted; prints one ready line (for the CLI and ``python -m``)."""
-    sb = SalesforceSandbox(seed=seed, records=records, host=host, port=port).start()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    seed: int = 7,
+    records: int | dict[str, int] = 1000,
+    page_cache_bytes: int = DEFAULT_PAGE_CACHE_BYTES,
+    prerender: Sequence[str] = (),
+    prerender_version: str = DEFAULT_PRERENDER_VERSION,
+) -> None:
+    """Serve until interrupted; prints one ready line (for the CLI and ``python -m``), then one when pre-rendered."""
+    sb = SalesforceSandbox(
+        seed=seed,
+        records=records,
+        host=host,
+        port=port,
+        page_cache_bytes=page_cache_bytes,
+        prerender=prerender,
+        prerender_version=prerender_version,
+    ).start()
     print(f"Salesforce sandbox on {sb.url}", flush=True)
     try:
+        if prerender:
+            sb.wait_prerendered()
+            st = sb.prerender_stats
+            print(
+                f"pre-rendered {st['pages']} pages ({st['cache']['bytes'] / 1e6:.0f} MB cached) in {st['seconds']}s",
+                flush=True,
+            )
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
