@@ -174,8 +174,11 @@ class Chromium:
     def html(self) -> str:
         return str(self.evaluate("document.documentElement ? document.documentElement.outerHTML : ''") or "")
 
-    def wait_for_text(self, *needles: str, timeout: float = 30, screenshot: Path | None = None) -> str:
-        """Poll until every needle is in the page's text (the React app renders asynchronously).
+    def wait_for_text(
+        self, *needles: str, gone: tuple[str, ...] = (), timeout: float = 30, screenshot: Path | None = None
+    ) -> str:
+        """Poll until every needle is in the page's text and none of ``gone`` is (the React app renders
+        asynchronously: spinners and "Loading..." come first).
 
         On timeout, save a screenshot (if a path is given) and fail with what the page did show.
         """
@@ -183,14 +186,16 @@ class Chromium:
         text = ""
         while time.monotonic() < deadline:
             text = self.text()
-            if all(n in text for n in needles):
+            if all(n in text for n in needles) and not any(g in text for g in gone):
                 return text
             time.sleep(0.25)
         if screenshot is not None:
             self.screenshot(screenshot)
         missing = [n for n in needles if n not in text]
+        still = [g for g in gone if g in text]
         raise AssertionError(
-            f"page {self.evaluate('location.href')} never showed {missing} within {timeout:.0f}s"
+            f"page {self.evaluate('location.href')} still missing {missing}, still showing {still} "
+            f"after {timeout:.0f}s"
             + (f" (screenshot: {screenshot})" if screenshot else "")
             + f"; it shows:\n{text[:3000]}"
         )

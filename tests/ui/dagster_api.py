@@ -97,6 +97,17 @@ query Partitions($path: [String!]!) {
 }
 """
 
+ASSET_CHECKS = """
+query Checks($path: [String!]!) {
+  assetNodes(assetKeys: [{path: $path}]) {
+    assetChecksOrError {
+      __typename
+      ... on AssetChecks { checks { name executionForLatestMaterialization { status } } }
+    }
+  }
+}
+"""
+
 
 @dataclass(frozen=True)
 class JobSelector:
@@ -219,3 +230,13 @@ class DagsterAPI:
         nodes = self.query(ASSET_PARTITIONS, path=path)["assetNodes"]
         assert nodes and nodes[0]["isPartitioned"], f"{'/'.join(path)} is not partitioned: {nodes}"
         return list(nodes[0]["partitionKeys"])
+
+    def check_statuses(self, path: list[str]) -> dict[str, str | None]:
+        """Each asset check's status for the asset's latest materialization (None: never ran)."""
+        nodes = self.query(ASSET_CHECKS, path=path)["assetNodes"]
+        assert nodes, f"no asset {'/'.join(path)}"
+        checks = nodes[0]["assetChecksOrError"]
+        assert checks["__typename"] == "AssetChecks", checks
+        return {
+            c["name"]: (c["executionForLatestMaterialization"] or {}).get("status") for c in checks["checks"]
+        }

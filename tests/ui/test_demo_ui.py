@@ -40,10 +40,13 @@ def account_run(demo: RunningDemo) -> Materialization:
     return mat
 
 
-def _page(browser: Chromium, demo: RunningDemo, path: str, *needles: str, shot: Path) -> str:
-    """Open a UI page, wait until it shows every needle, screenshot it, and check it leaks no secret."""
+def _page(
+    browser: Chromium, demo: RunningDemo, path: str, *needles: str, shot: Path, gone: tuple[str, ...] = ()
+) -> str:
+    """Open a UI page, wait until it shows every needle (and has stopped loading), screenshot it, and
+    check that it leaks no secret."""
     browser.open(demo.url + path)
-    text = browser.wait_for_text(*needles, timeout=45, screenshot=shot)
+    text = browser.wait_for_text(*needles, gone=(*gone, "Loading..."), timeout=45, screenshot=shot)
     browser.screenshot(shot)
     assert SANDBOX_SECRET not in browser.html(), f"{path} renders the sandbox client secret"
     return text
@@ -72,37 +75,52 @@ def test_asset_page_shows_the_materialization(
 ) -> None:
     rows = account_run.metadata["dagster/row_count"]
     assert isinstance(rows, int) and rows > 0, account_run.metadata
+    asset = "/assets/" + "/".join(ACCOUNT)
+    # Overview: status, row count, and the column schema the materialization reported.
     text = _page(
-        browser,
-        demo,
-        "/assets/" + "/".join(ACCOUNT),
-        "demo_account_on_demand",
-        "Latest materialization",
-        account_run.run_id[:8],
-        "dagster/row_count",
-        shot=tmp_path / "asset.png",
+        browser, demo, asset, "Latest materialization", "Row count", "Columns", shot=tmp_path / "asset.png"
     )
     assert "Never materialized" not in text
     assert any(f in text for f in _formats(rows)), f"row count {rows} not shown:\n{text[:3000]}"
-    # The files landed where the materialization says, under the demo's local root.
-    assert account_run.metadata["appflow/execution_id"] == account_run.run_id
-    run_dirs = list(demo.data.glob(f"appflow-demo/salesforce/demo-account-on-demand/{account_run.run_id}"))
-    assert run_dirs and any(p.is_file() for p in run_dirs[0].iterdir())
-
-
-def test_lineage_shows_the_salesforce_source(demo: RunningDemo, browser: Chromium, tmp_path: Path) -> None:
-    asset = "/assets/" + "/".join(ACCOUNT)
-    _page(browser, demo, asset, "Upstream assets", "salesforce / Account", shot=tmp_path / "overview.png")
-    # The lineage graph draws the source object's node (group "sources") next to the flow's.
-    _page(
+    for column in ("Id", "Name", "LastModifiedDate"):
+        assert f"\n{column}\n" in text, f"column {column} not listed:\n{text[:3000]}"
+    # Events: the materialization, its run, and the AppFlow metadata.
+    text = _page(
         browser,
         demo,
-        asset + "?view=lineage",
+        asset + "?view=events",
+        f"Materialized in run {account_run.run_id[:8]}",
+        "dagster/row_count",
+        "dagster/uri",
+        "appflow/execution_id",
+        "appflow/records_written",
+        shot=tmp_path / "asset_events.png",
+    )
+    assert account_run.run_id in text  # appflow/execution_id is the Dagster run id
+    # The files landed where the materialization says, under the demo's local root.
+    assert account_run.metadata["appflow/execution_id"] == account_run.run_id
+    run_dir = demo.data / "appflow-demo" / "salesforce" / "demo-account-on-demand" / account_run.run_id
+    assert run_dir.is_dir() and list(run_dir.glob("*.parquet")), f"no Parquet file under {run_dir}"
+
+
+def test_lineage_shows_the_salesforce_source(
+    demo: RunningDemo, browser: Chromium, account_run: Materialization, tmp_path: Path
+) -> None:
+    asset = "/assets/" + "/".join(ACCOUNT)
+    _page(browser, demo, asset, "Upstream assets", "salesforce / Account", shot=tmp_path / "overview.png")
+    # The upstream graph: the source object's node (group "sources") feeds the flow's, now materialized.
+    text = _page(
+        browser,
+        demo,
+        asset + "?view=lineage&lineageScope=upstream",
         "sources",
         "Account",
+        "appflow",
         "demo_account_on_demand",
+        "Materialized",
         shot=tmp_path / "lineage.png",
     )
+    assert "Opportunity" not in text and "Contact" not in text  # only this flow's own source
     # The global lineage lists both groups.
     _page(
         browser,
@@ -113,6 +131,25 @@ def test_lineage_shows_the_salesforce_source(demo: RunningDemo, browser: Chromiu
         "sources",
         shot=tmp_path / "graph.png",
     )
+
+
+def test_asset_checks_ran_with_the_materialization(
+    demo: RunningDemo, browser: Chromium, account_run: Materialization, tmp_path: Path
+) -> None:
+    statuses = demo.api.check_statuses(ACCOUNT)
+    if not statuses:
+        pytest.skip(f"{'/'.join(ACCOUNT)} defines no asset checks")
+    assert set(statuses.values()) == {"SUCCEEDED"}, statuses
+    text = _page(
+        browser,
+        demo,
+        "/assets/" + "/".join(ACCOUNT) + "?view=checks",
+        f"Checks ({len(statuses)})",
+        *statuses,
+        shot=tmp_path / "checks.png",
+    )
+    for name in statuses:
+        assert f"{name}\nSucceeded" in text, f"check {name} not shown as succeeded:\n{text[:3000]}"
 
 
 def test_partitioned_flow_shows_its_partitions(demo: RunningDemo, browser: Chromium, tmp_path: Path) -> None:
@@ -137,7 +174,15 @@ def test_schedules_are_listed(demo: RunningDemo, browser: Chromium, tmp_path: Pa
 def test_no_secret_in_pages_or_logs(
     demo: RunningDemo, browser: Chromium, account_run: Materialization, tmp_path: Path
 ) -> None:
-    _page(browser, demo, f"/runs/{account_run.run_id}", "Success", shot=tmp_path / "run.png")
+    _page(
+        browser,
+        demo,
+        f"/runs/{account_run.run_id}",
+        account_run.run_id[:8],
+        "Success",
+        "RUN_SUCCESS",
+        shot=tmp_path / "run.png",
+    )
     log = demo.log_text()
     assert "Serving dagster-webserver" in log, log[-3000:]
     assert SANDBOX_SECRET not in log
