@@ -76,8 +76,14 @@ class SourceConnector(Protocol):
         window: Window | None = None,
         window_field: str | None = None,
         conditions: Sequence[Condition] = (),
+        *,
+        include_deleted: bool = False,
     ) -> Iterator[pa.RecordBatch]:
-        """Yield record batches (one per API page) whose schema follows ``describe``."""
+        """Yield record batches (one per API page) whose schema follows ``describe``.
+
+        ``include_deleted``: also deleted records, where the source keeps them (Salesforce
+        ``includeDeletedRecords``, read through ``queryAll``).
+        """
         ...
 
     def close(self) -> None: ...

@@ -144,6 +144,7 @@ def run_transfer(
             window=window if flow.source.datetime_type_field_name else None,
             window_field=flow.source.datetime_type_field_name,
             conditions=pipeline.pushdown,
+            include_deleted=bool(flow.source.properties.get("includeDeletedRecords")),
         ):
             df = pl.from_arrow(batch)
             assert isinstance(df, pl.DataFrame)

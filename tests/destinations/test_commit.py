@@ -1,6 +1,6 @@
 """The commit protocol on S3 (moto) and locally: transfers, replacement, recovery of dead runs."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -9,8 +9,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from fakes import InMemorySource
 
-from appflow_dagster.connectors.base import Condition, FieldInfo, ObjectInfo
+from appflow_dagster.connectors.base import FieldInfo, ObjectInfo
 from appflow_dagster.destinations import LocalFileStore, S3FileStore, store_for
 from appflow_dagster.destinations.base import FileStore
 from appflow_dagster.destinations.commit import RunCommit, committed_files, recover
@@ -32,32 +33,14 @@ INFO = ObjectInfo(
 )
 
 
-class Source_:
+class Source_(InMemorySource):
+    error = ConnectionError
+
     def __init__(self, n: int, page: int = 5, fail_after: int | None = None):
-        self.n, self.page, self.fail_after = n, page, fail_after
+        super().__init__(INFO, n, page, fail_after)
 
-    def list_objects(self) -> list[str]:
-        return ["Account"]
-
-    def describe(self, object_name: str) -> ObjectInfo:
-        return INFO
-
-    def can_push_down(self, object_name: str, condition: Condition) -> bool:
-        return False
-
-    def read(
-        self, object_name, fields=None, window=None, window_field=None, conditions=()
-    ) -> Iterator[pa.RecordBatch]:
-        for i, s in enumerate(range(0, self.n, self.page)):
-            if self.fail_after is not None and i >= self.fail_after:
-                raise ConnectionError("boom")
-            ids = range(s, min(s + self.page, self.n))
-            yield pa.RecordBatch.from_pydict(
-                {"Id": [str(i) for i in ids], "Amount": [i / 2 for i in ids]}, schema=INFO.schema
-            )
-
-    def close(self) -> None:
-        pass
+    def columns(self, ids: range) -> dict[str, list]:
+        return {"Id": [str(i) for i in ids], "Amount": [i / 2 for i in ids]}
 
 
 def flow(bucket: str, **out: Any) -> FlowSpec:

@@ -11,7 +11,7 @@ import pytest
 from appflow_dagster.dagster_defs.factory import definitions_from_folders
 
 
-def _sf_count(sandbox, soql: str) -> int:
+def _sf_count(sandbox, soql: str, endpoint: str = "query") -> int:
     token = httpx.post(
         f"{sandbox.url}/services/oauth2/token",
         data={
@@ -22,7 +22,7 @@ def _sf_count(sandbox, soql: str) -> int:
         },
     ).json()["access_token"]
     r = httpx.get(
-        f"{sandbox.url}/services/data/v58.0/query",
+        f"{sandbox.url}/services/data/v58.0/{endpoint}",
         params={"q": soql},
         headers={"Authorization": f"Bearer {token}"},
     )
@@ -139,3 +139,21 @@ def test_s3_destination_against_moto(demo_env, moto_endpoint, monkeypatch: pytes
     assert "Description" not in df.columns  # EXCLUDE_SOURCE_FIELDS_LIST
     assert meta["dagster/uri"].startswith("s3://appflow-demo-s3/crm/demo-contact-weekly/")
     assert not list(demo_env.data.rglob("*.csv")), "an S3-routed bucket must not land locally"
+
+
+def test_include_deleted_records_reads_through_query_all(demo_env, sandbox) -> None:
+    """Salesforce ``includeDeletedRecords`` (003: "Include deleted records") → queryAll."""
+    import json
+
+    path = demo_env.flows / "account-on-demand.json"
+    doc = json.loads(path.read_text())
+    doc["sourceFlowConfig"]["sourceConnectorProperties"]["Salesforce"]["includeDeletedRecords"] = True
+    path.write_text(json.dumps(doc))
+    defs = definitions_from_folders(demo_env.flows, demo_env.connections)
+    result = defs.resolve_job_def("appflow_demo_account_on_demand").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral()
+    )
+    live = _sf_count(sandbox, "SELECT COUNT() FROM Account")
+    everything = _sf_count(sandbox, "SELECT COUNT() FROM Account", endpoint="queryAll")
+    assert everything > live
+    assert _materialization(result)["dagster/row_count"] == everything

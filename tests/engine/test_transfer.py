@@ -5,7 +5,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,8 +14,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from fakes import InMemorySource
 
-from appflow_dagster.connectors.base import Condition, FieldInfo, ObjectInfo
+from appflow_dagster.connectors.base import FieldInfo, ObjectInfo
 from appflow_dagster.destinations import LocalFileStore, store_for
 from appflow_dagster.engine.tasks import FlowTerminated
 from appflow_dagster.engine.transfer import TransferResult, run_transfer
@@ -42,44 +43,23 @@ FIELDS = (
 )
 
 
-class FakeSource:
-    """An in-memory SourceConnector: ``pages`` record batches, optionally failing after ``fail_after``."""
+class FakeSource(InMemorySource):
+    """Accounts with a rating per record (None every third) and a fixed CreatedDate."""
 
     def __init__(
         self, n: int = 10, page: int = 4, fail_after: int | None = None, ratings=("Hot", "Warm", None)
     ):
-        self.n, self.page, self.fail_after, self.ratings = n, page, fail_after, ratings
-        self.info = ObjectInfo("Account", "Account", FIELDS)
+        super().__init__(ObjectInfo("Account", "Account", FIELDS), n, page, fail_after)
+        self.ratings = ratings
 
-    def list_objects(self) -> list[str]:
-        return ["Account"]
-
-    def describe(self, object_name: str) -> ObjectInfo:
-        return self.info
-
-    def can_push_down(self, object_name: str, condition: Condition) -> bool:
-        return False
-
-    def read(
-        self, object_name, fields=None, window=None, window_field=None, conditions=()
-    ) -> Iterator[pa.RecordBatch]:
-        for i, start in enumerate(range(0, self.n, self.page)):
-            if self.fail_after is not None and i >= self.fail_after:
-                raise RuntimeError("source went away")
-            ids = range(start, min(start + self.page, self.n))
-            yield pa.RecordBatch.from_pydict(
-                {
-                    "Id": [f"001{i:05d}" for i in ids],
-                    "Name": [f"Example{i}" for i in ids],
-                    "Rating": [self.ratings[i % len(self.ratings)] for i in ids],
-                    "Amount": [i * 1.5 for i in ids],
-                    "CreatedDate": [datetime(2022, 11, 1, tzinfo=UTC) for _ in ids],
-                },
-                schema=self.info.schema,
-            )
-
-    def close(self) -> None:
-        pass
+    def columns(self, ids: range) -> dict[str, list]:
+        return {
+            "Id": [f"001{i:05d}" for i in ids],
+            "Name": [f"Example{i}" for i in ids],
+            "Rating": [self.ratings[i % len(self.ratings)] for i in ids],
+            "Amount": [i * 1.5 for i in ids],
+            "CreatedDate": [datetime(2022, 11, 1, tzinfo=UTC) for _ in ids],
+        }
 
 
 def make_flow(
@@ -159,7 +139,16 @@ def test_guide_example_file_paths(tmp_path: Path) -> None:
                 "Account", "Account", tuple(FieldInfo(f, "string", pa.string()) for f in fields)
             )
 
-        def read(self, object_name, fields=None, window=None, window_field=None, conditions=()):
+        def read(
+            self,
+            object_name,
+            fields=None,
+            window=None,
+            window_field=None,
+            conditions=(),
+            *,
+            include_deleted=False,
+        ):
             rows = [("Example1", "Hot", "Apparel")], [
                 ("Example2", "Warm", "Biotechnology"), ("Example3", "Cold", "Construction"),
                 ("Example4", None, "Consulting"), ("Example5", "Hot", "Education"),
@@ -285,7 +274,7 @@ def test_progress_and_counts(tmp_path: Path) -> None:
 KILL_SCRIPT = """
 import sys, time
 from datetime import UTC, datetime
-sys.path.insert(0, {tests!r})
+sys.path[:0] = [{tests!r}, {fakes!r}]
 from test_transfer import FakeSource, make_flow, run
 
 class Slow(FakeSource):
@@ -301,7 +290,9 @@ run(make_flow(), Slow(n=40, page=4), __import__("pathlib").Path({root!r}), exec_
 
 
 def test_kill_9_mid_write_leaves_nothing_visible(tmp_path: Path) -> None:
-    script = KILL_SCRIPT.format(tests=str(Path(__file__).parent), root=str(tmp_path))
+    script = KILL_SCRIPT.format(
+        tests=str(Path(__file__).parent), fakes=str(Path(__file__).parents[1]), root=str(tmp_path)
+    )
     proc = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(script)], stdout=subprocess.PIPE, text=True
     )
