@@ -86,6 +86,8 @@ def test_dagster_cli_materializes_a_flow(demo_env) -> None:
         capture_output=True, text=True, timeout=300, env={**os.environ},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
-    landed = list((demo_env.data / "appflow-demo" / "salesforce" / "demo-account-on-demand").glob("*/*.parquet"))
+    landed = list(
+        (demo_env.data / "appflow-demo" / "salesforce" / "demo-account-on-demand").glob("*/*.parquet")
+    )
     assert len(landed) == 1
     assert "appflow-sandbox-secret" not in proc.stdout + proc.stderr

@@ -134,7 +134,9 @@ class FlowSpec:
     @property
     def is_incremental(self) -> bool:
         s = self.trigger.scheduled
-        return self.trigger.trigger_type == "Scheduled" and s is not None and s.data_pull_mode == "Incremental"
+        return (
+            self.trigger.trigger_type == "Scheduled" and s is not None and s.data_pull_mode == "Incremental"
+        )
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ def test_s3_destination_against_moto(demo_env, moto_endpoint, monkeypatch: pytes
 
 
 def test_include_deleted_records_reads_through_query_all(demo_env, sandbox) -> None:
-    """Salesforce ``includeDeletedRecords`` (003: "Include deleted records") → queryAll."""
+    """Salesforce ``includeDeletedRecords`` (botocore ``SalesforceSourceProperties``) reads through queryAll."""
     import json
 
     path = demo_env.flows / "account-on-demand.json"
