@@ -162,10 +162,24 @@ class Chromium:
 
     # -- what tests use --------------------------------------------------------------------------
 
-    def open(self, url: str) -> None:
+    def open(self, url: str, timeout: float = 30) -> None:
+        """Navigate and return once the new document has replaced the old one (so no later read
+        can see the previous page's text)."""
+        self.evaluate("window.__appflowPreviousPage = true")
         result = self.send("Page.navigate", {"url": url})
         if result.get("errorText"):
             raise RuntimeError(f"navigating to {url}: {result['errorText']}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.evaluate(
+                    "window.__appflowPreviousPage !== true && document.readyState !== 'loading'"
+                ):
+                    return
+            except RuntimeError:
+                pass  # the old document's context went away mid-call: the new one is coming
+            time.sleep(0.05)
+        raise AssertionError(f"{url} did not load within {timeout:.0f}s")
 
     def text(self) -> str:
         """The rendered text of the page, as a user reads it."""
