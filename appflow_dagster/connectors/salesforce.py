@@ -33,6 +33,7 @@ from appflow_dagster.connectors.salesforce_auth import SalesforceAuth
 from appflow_dagster.connectors.salesforce_page import Page, records_to_batch, split_page
 from appflow_dagster.connectors.salesforce_soql import (
     COMPOUND_TYPES,
+    STRING_TYPES,
     build_soql,
     check_name,
     select_fields,
@@ -53,25 +54,10 @@ log = logging.getLogger(__name__)
 
 _STRING = pa.string()
 SALESFORCE_ARROW_TYPES: dict[str, pa.DataType] = {
-    **{
-        t: _STRING
-        for t in (
-            "id",
-            "string",
-            "textarea",
-            "picklist",
-            "multipicklist",
-            "email",
-            "phone",
-            "url",
-            "reference",
-            "combobox",
-            "encryptedstring",
-            "time",  # ``HH:MM:SS.sssZ``: kept as text, Arrow has no zoned time of day
-            "base64",  # a query returns the blob's REST path, not its content
-            "anyType",
-        )
-    },
+    **{t: _STRING for t in STRING_TYPES},
+    "time": _STRING,  # ``HH:MM:SS.sssZ``: kept as text, Arrow has no zoned time of day
+    "base64": _STRING,  # a query returns the blob's REST path, not its content
+    "anyType": _STRING,
     "boolean": pa.bool_(),
     "int": pa.int64(),
     "long": pa.int64(),
