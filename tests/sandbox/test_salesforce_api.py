@@ -20,9 +20,15 @@ def sandbox():
 
 
 def get_token(sb: SalesforceSandbox) -> str:
-    r = httpx.post(f"{sb.url}/services/oauth2/token", data={
-        "grant_type": "refresh_token", "client_id": "appflow-sandbox", "client_secret": "appflow-sandbox-secret",
-        "refresh_token": "appflow-sandbox-refresh"})
+    r = httpx.post(
+        f"{sb.url}/services/oauth2/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": "appflow-sandbox",
+            "client_secret": "appflow-sandbox-secret",
+            "refresh_token": "appflow-sandbox-refresh",
+        },
+    )
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
@@ -34,9 +40,15 @@ def client(sandbox):
 
 
 def test_refresh_token_grant(sandbox):
-    r = httpx.post(f"{sandbox.url}/services/oauth2/token", data={
-        "grant_type": "refresh_token", "client_id": "appflow-sandbox", "client_secret": "appflow-sandbox-secret",
-        "refresh_token": "appflow-sandbox-refresh"})
+    r = httpx.post(
+        f"{sandbox.url}/services/oauth2/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": "appflow-sandbox",
+            "client_secret": "appflow-sandbox-secret",
+            "refresh_token": "appflow-sandbox-refresh",
+        },
+    )
     body = r.json()
     assert r.status_code == 200
     assert set(body) >= {"access_token", "instance_url", "id", "token_type", "issued_at", "signature"}
@@ -48,21 +60,46 @@ def test_client_credentials_grant(sandbox, basic):
     data = {"grant_type": "client_credentials"}
     headers = {}
     if basic:
-        headers["Authorization"] = "Basic " + base64.b64encode(b"appflow-sandbox:appflow-sandbox-secret").decode()
+        headers["Authorization"] = (
+            "Basic " + base64.b64encode(b"appflow-sandbox:appflow-sandbox-secret").decode()
+        )
     else:
         data.update(client_id="appflow-sandbox", client_secret="appflow-sandbox-secret")
     r = httpx.post(f"{sandbox.url}/services/oauth2/token", data=data, headers=headers)
     assert r.status_code == 200
     tok = r.json()["access_token"]
-    assert httpx.get(f"{sandbox.url}{V}/sobjects", headers={"Authorization": f"Bearer {tok}"}).status_code == 200
+    assert (
+        httpx.get(f"{sandbox.url}{V}/sobjects", headers={"Authorization": f"Bearer {tok}"}).status_code == 200
+    )
 
 
-@pytest.mark.parametrize(("data", "error"), [
-    ({"grant_type": "refresh_token", "client_id": "appflow-sandbox", "client_secret": "appflow-sandbox-secret", "refresh_token": "nope"}, "invalid_grant"),
-    ({"grant_type": "client_credentials", "client_id": "appflow-sandbox", "client_secret": "wrong"}, "invalid_client"),
-    ({"grant_type": "client_credentials", "client_id": "other", "client_secret": "appflow-sandbox-secret"}, "invalid_client_id"),
-    ({"grant_type": "password", "client_id": "appflow-sandbox"}, "unsupported_grant_type"),
-])
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (
+            {
+                "grant_type": "refresh_token",
+                "client_id": "appflow-sandbox",
+                "client_secret": "appflow-sandbox-secret",
+                "refresh_token": "nope",
+            },
+            "invalid_grant",
+        ),
+        (
+            {"grant_type": "client_credentials", "client_id": "appflow-sandbox", "client_secret": "wrong"},
+            "invalid_client",
+        ),
+        (
+            {
+                "grant_type": "client_credentials",
+                "client_id": "other",
+                "client_secret": "appflow-sandbox-secret",
+            },
+            "invalid_client_id",
+        ),
+        ({"grant_type": "password", "client_id": "appflow-sandbox"}, "unsupported_grant_type"),
+    ],
+)
 def test_token_failures(sandbox, data, error):
     r = httpx.post(f"{sandbox.url}/services/oauth2/token", data=data)
     assert r.status_code == 400
@@ -107,7 +144,20 @@ def test_describe_global_and_object(client):
     assert len(fields) >= 30
     assert fields["Id"]["type"] == "id" and fields["CreatedDate"]["type"] == "datetime"
     assert fields["AnnualRevenue"]["type"] == "currency" and fields["Industry"]["picklistValues"]
-    assert {"string", "textarea", "picklist", "double", "currency", "int", "boolean", "date", "datetime", "reference", "phone", "url"} <= {f["type"] for f in d["fields"]}
+    assert {
+        "string",
+        "textarea",
+        "picklist",
+        "double",
+        "currency",
+        "int",
+        "boolean",
+        "date",
+        "datetime",
+        "reference",
+        "phone",
+        "url",
+    } <= {f["type"] for f in d["fields"]}
     assert fields["NumberOfEmployees"]["filterable"] and not fields["Id"]["nillable"]
     c = client.get(f"{V}/sobjects/Contact/describe").json()
     acc = next(f for f in c["fields"] if f["name"] == "AccountId")
@@ -146,7 +196,11 @@ def test_paging_with_next_records_url(client):
 
 
 def test_batch_size_header(client):
-    r = client.get(f"{V}/query", params={"q": "SELECT Id FROM Account"}, headers={"Sforce-Query-Options": "batchSize=500"}).json()
+    r = client.get(
+        f"{V}/query",
+        params={"q": "SELECT Id FROM Account"},
+        headers={"Sforce-Query-Options": "batchSize=500"},
+    ).json()
     assert len(r["records"]) == 500 and r["nextRecordsUrl"].endswith("-500")
     assert len(client.get(r["nextRecordsUrl"]).json()["records"]) == 500
 
@@ -161,15 +215,18 @@ def test_query_all_shows_deleted(client):
     assert total == {"totalSize": RECORDS["Account"], "done": True, "records": []}
 
 
-@pytest.mark.parametrize(("soql", "code"), [
-    ("SELECT Id FROM Account WHERE", "MALFORMED_QUERY"),
-    ("SELEC Id FROM Account", "MALFORMED_QUERY"),
-    ("SELECT Id FROM Account WHERE Name = 'a' AND Name = 'b' OR Name = 'c'", "MALFORMED_QUERY"),
-    ("SELECT Nope FROM Account", "INVALID_FIELD"),
-    ("SELECT Id FROM Account WHERE Nope = 1", "INVALID_FIELD"),
-    ("SELECT Id FROM Account WHERE CreatedDate > 2024-01-01", "INVALID_FIELD"),
-    ("SELECT Id FROM Nope", "INVALID_TYPE"),
-])
+@pytest.mark.parametrize(
+    ("soql", "code"),
+    [
+        ("SELECT Id FROM Account WHERE", "MALFORMED_QUERY"),
+        ("SELEC Id FROM Account", "MALFORMED_QUERY"),
+        ("SELECT Id FROM Account WHERE Name = 'a' AND Name = 'b' OR Name = 'c'", "MALFORMED_QUERY"),
+        ("SELECT Nope FROM Account", "INVALID_FIELD"),
+        ("SELECT Id FROM Account WHERE Nope = 1", "INVALID_FIELD"),
+        ("SELECT Id FROM Account WHERE CreatedDate > 2024-01-01", "INVALID_FIELD"),
+        ("SELECT Id FROM Nope", "INVALID_TYPE"),
+    ],
+)
 def test_query_errors(client, soql, code):
     r = client.get(f"{V}/query", params={"q": soql})
     assert r.status_code == 400
@@ -183,12 +240,16 @@ def test_invalid_locator(client):
 
 
 def test_datetime_rendering_and_window(client):
-    q = ("SELECT Id, CreatedDate, LastModifiedDate, SystemModstamp, LastActivityDate, AnnualRevenue FROM Account "
-         "WHERE LastModifiedDate >= 2024-05-01T00:00:00Z AND LastModifiedDate < 2024-05-02T00:00:00.000+00:00")
+    q = (
+        "SELECT Id, CreatedDate, LastModifiedDate, SystemModstamp, LastActivityDate, AnnualRevenue FROM Account "
+        "WHERE LastModifiedDate >= 2024-05-01T00:00:00Z AND LastModifiedDate < 2024-05-02T00:00:00.000+00:00"
+    )
     r = client.get(f"{V}/query", params={"q": q}).json()
     assert 0 < r["totalSize"] < 200
     for rec in r["records"]:
-        assert rec["LastModifiedDate"].startswith("2024-05-01T") and rec["LastModifiedDate"].endswith(".000+0000")
+        assert rec["LastModifiedDate"].startswith("2024-05-01T") and rec["LastModifiedDate"].endswith(
+            ".000+0000"
+        )
         assert len(rec["CreatedDate"]) == 28 and rec["SystemModstamp"] == rec["LastModifiedDate"]
         assert rec["LastActivityDate"] is None or len(rec["LastActivityDate"]) == 10
         assert isinstance(rec["AnnualRevenue"], float)
@@ -198,8 +259,14 @@ def test_datetime_rendering_and_window(client):
 def test_same_seed_same_data():
     pages = []
     for _ in range(2):
-        with SalesforceSandbox(seed=3, records=300, now=NOW) as sb, httpx.Client(base_url=sb.url, headers={"Authorization": f"Bearer {get_token(sb)}"}) as c:
+        with (
+            SalesforceSandbox(seed=3, records=300, now=NOW) as sb,
+            httpx.Client(base_url=sb.url, headers={"Authorization": f"Bearer {get_token(sb)}"}) as c,
+        ):
             pages.append(c.get(f"{V}/query", params={"q": "SELECT FIELDS(STANDARD) FROM Contact"}).content)
     assert pages[0] == pages[1]
-    with SalesforceSandbox(seed=4, records=300, now=NOW) as sb, httpx.Client(base_url=sb.url, headers={"Authorization": f"Bearer {get_token(sb)}"}) as c:
+    with (
+        SalesforceSandbox(seed=4, records=300, now=NOW) as sb,
+        httpx.Client(base_url=sb.url, headers={"Authorization": f"Bearer {get_token(sb)}"}) as c,
+    ):
         assert c.get(f"{V}/query", params={"q": "SELECT FIELDS(STANDARD) FROM Contact"}).content != pages[0]

@@ -47,19 +47,33 @@ CASES = [  # (where clause, python predicate over a record)
     ("Industry NOT IN ('Banking', 'Retail')", lambda r: r["Industry"] not in ("Banking", "Retail")),
     ("Name LIKE 'acme%'", lambda r: r["Name"].startswith("Acme")),
     ("Name LIKE '%Corp 1_'", lambda r: r["Name"].endswith(tuple(f"Corp 1{d}" for d in "0123456789"))),
-    ("Rating = 'Hot' AND Industry = 'Banking'", lambda r: r["Rating"] == "Hot" and r["Industry"] == "Banking"),
+    (
+        "Rating = 'Hot' AND Industry = 'Banking'",
+        lambda r: r["Rating"] == "Hot" and r["Industry"] == "Banking",
+    ),
     ("Rating = 'Hot' OR Industry = 'Banking'", lambda r: r["Rating"] == "Hot" or r["Industry"] == "Banking"),
     ("NOT Rating = 'Hot'", lambda r: r["Rating"] != "Hot"),
-    ("Rating = 'Hot' AND (Industry = 'Banking' OR Industry = 'Retail')", lambda r: r["Rating"] == "Hot" and r["Industry"] in ("Banking", "Retail")),
-    ("(Rating = 'Hot' AND Industry = 'Banking') OR Industry = 'Retail'", lambda r: (r["Rating"] == "Hot" and r["Industry"] == "Banking") or r["Industry"] == "Retail"),
+    (
+        "Rating = 'Hot' AND (Industry = 'Banking' OR Industry = 'Retail')",
+        lambda r: r["Rating"] == "Hot" and r["Industry"] in ("Banking", "Retail"),
+    ),
+    (
+        "(Rating = 'Hot' AND Industry = 'Banking') OR Industry = 'Retail'",
+        lambda r: (r["Rating"] == "Hot" and r["Industry"] == "Banking") or r["Industry"] == "Retail",
+    ),
     ("NOT (Rating = 'Hot' OR Rating = 'Cold')", lambda r: r["Rating"] == "Warm"),
-    ("LastActivityDate >= 2024-05-01", lambda r: r["LastActivityDate"] is not None and r["LastActivityDate"] >= "2024-05-01"),
+    (
+        "LastActivityDate >= 2024-05-01",
+        lambda r: r["LastActivityDate"] is not None and r["LastActivityDate"] >= "2024-05-01",
+    ),
     ("CreatedDate < 2024-04-01T00:00:00Z", lambda r: r["CreatedDate"] < "2024-04-01"),
     ("CreatedDate > 2024-04-01T02:00:00+02:00", lambda r: r["CreatedDate"] > "2024-04-01T00:00:00.000+0000"),
     ("CreatedDate = LAST_N_DAYS:10", lambda r: r["CreatedDate"] >= "2024-05-22"),
     ("CreatedDate = YESTERDAY", lambda r: r["CreatedDate"].startswith("2024-05-31")),
-    ("LastModifiedDate >= 2024-05-01T00:00:00.000Z AND LastModifiedDate < 2024-05-08T00:00:00Z",
-     lambda r: "2024-05-01" <= r["LastModifiedDate"] < "2024-05-08"),
+    (
+        "LastModifiedDate >= 2024-05-01T00:00:00.000Z AND LastModifiedDate < 2024-05-08T00:00:00Z",
+        lambda r: "2024-05-01" <= r["LastModifiedDate"] < "2024-05-08",
+    ),
     ("IsDeleted = false AND NumberOfEmployees > 100", lambda r: r["NumberOfEmployees"] > 100),
 ]
 
@@ -81,8 +95,9 @@ def test_order_limit_offset_count():
     assert fax[0]["Fax"] is None
     page = rows("SELECT Id FROM Account LIMIT 10 OFFSET 5")
     assert [r["Id"] for r in page] == [r["Id"] for r in everything()[5:15]]
-    assert len(plan(parse("SELECT COUNT() FROM Account WHERE Rating = 'Hot'"), DS, False).selection) == \
-        sum(r["Rating"] == "Hot" for r in everything())
+    assert len(plan(parse("SELECT COUNT() FROM Account WHERE Rating = 'Hot'"), DS, False).selection) == sum(
+        r["Rating"] == "Hot" for r in everything()
+    )
 
 
 def test_fields_all_needs_limit():
@@ -114,9 +129,14 @@ def test_simple_salesforce_unmodified():
     with SalesforceSandbox(seed=5, records={"Account": 4500, "Contact": 50}, now=NOW) as sb:
         session = requests.Session()
         session.mount(sb.url.replace("http://", "https://"), _PlainHttp())
-        token = session.post(f"{sb.url}/services/oauth2/token", data={
-            "grant_type": "client_credentials", "client_id": "appflow-sandbox",
-            "client_secret": "appflow-sandbox-secret"}).json()
+        token = session.post(
+            f"{sb.url}/services/oauth2/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "appflow-sandbox",
+                "client_secret": "appflow-sandbox-secret",
+            },
+        ).json()
         sf = Salesforce(instance_url=token["instance_url"], session_id=token["access_token"], session=session)
         result = sf.query_all("SELECT Id, Name FROM Account")
         assert result["totalSize"] == len(result["records"]) == 4500 - 90

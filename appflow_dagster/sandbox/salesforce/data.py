@@ -54,7 +54,9 @@ def py_to_json(f: Field, v: Any) -> Any:
 class Dataset:
     """All objects' records for one seed, size and ``now``; nothing is stored per record."""
 
-    def __init__(self, seed: int = 7, records: int | dict[str, int] = DEFAULT_RECORDS, now: dt.datetime | None = None):
+    def __init__(
+        self, seed: int = 7, records: int | dict[str, int] = DEFAULT_RECORDS, now: dt.datetime | None = None
+    ):
         self.seed = seed
         if isinstance(records, int):
             self.sizes = {name: records for name in OBJECTS}

@@ -34,9 +34,11 @@ _TYPE_WORD = {"datetime": "dateTime", "date": "date", "boolean": "boolean"}
 
 
 def invalid_field(q: Query, pos: int, name: str, obj: str) -> SoqlError:
-    detail = (f"No such column '{name}' on entity '{obj}'. If you are attempting to use a custom field, be sure "
-              "to append the '__c' after the custom field name. Please reference your WSDL or the describe call "
-              "for the appropriate names.")
+    detail = (
+        f"No such column '{name}' on entity '{obj}'. If you are attempting to use a custom field, be sure "
+        "to append the '__c' after the custom field name. Please reference your WSDL or the describe call "
+        "for the appropriate names."
+    )
     return SoqlError("INVALID_FIELD", position_message(q.text, pos, detail))
 
 
@@ -112,8 +114,13 @@ def _coerce(q: Query, f: Field, lit: Lit, pos: int, ds: Dataset) -> Any:
     t, k = f.type, lit.kind
     if k == "null":
         return None
-    ok = ((t in STRINGY and k == "string") or (t in NUMERIC and k == "number") or (t == "boolean" and k == "boolean")
-          or (t == "date" and k in ("date", "relative")) or (t == "datetime" and k in ("datetime", "relative")))
+    ok = (
+        (t in STRINGY and k == "string")
+        or (t in NUMERIC and k == "number")
+        or (t == "boolean" and k == "boolean")
+        or (t == "date" and k in ("date", "relative"))
+        or (t == "datetime" and k in ("datetime", "relative"))
+    )
     if not ok:
         if t in STRINGY:
             detail = f"value of filter criterion for field '{f.name}' must be of type string and should be enclosed in quotes"
@@ -122,7 +129,11 @@ def _coerce(q: Query, f: Field, lit: Lit, pos: int, ds: Dataset) -> Any:
         raise SoqlError("INVALID_FIELD", position_message(q.text, pos, detail))
     if k == "relative":
         lo, hi = relative_days(lit.value, ds.ctx.today)
-        return (fmt_datetime(lo * 86400), fmt_datetime(hi * 86400)) if t == "datetime" else (fmt_date(lo), fmt_date(hi))
+        return (
+            (fmt_datetime(lo * 86400), fmt_datetime(hi * 86400))
+            if t == "datetime"
+            else (fmt_date(lo), fmt_date(hi))
+        )
     v = lit.value
     if k == "datetime":  # internal values are Salesforce's JSON text, which sorts chronologically
         whole = int(v // 1)
@@ -149,18 +160,25 @@ def relative_days(lit: tuple[str, int], today: int) -> tuple[int, int]:
         return dt.date(y, m, 1).toordinal() - 719163
 
     table = {
-        "TODAY": (today, today + 1), "YESTERDAY": (today - 1, today), "TOMORROW": (today + 1, today + 2),
-        "THIS_WEEK": (sunday, sunday + 7), "LAST_WEEK": (sunday - 7, sunday), "NEXT_WEEK": (sunday + 7, sunday + 14),
+        "TODAY": (today, today + 1),
+        "YESTERDAY": (today - 1, today),
+        "TOMORROW": (today + 1, today + 2),
+        "THIS_WEEK": (sunday, sunday + 7),
+        "LAST_WEEK": (sunday - 7, sunday),
+        "NEXT_WEEK": (sunday + 7, sunday + 14),
         "THIS_MONTH": (month_start(d.year, d.month), month_start(d.year, d.month + 1)),
         "LAST_MONTH": (month_start(d.year, d.month - 1), month_start(d.year, d.month)),
         "NEXT_MONTH": (month_start(d.year, d.month + 1), month_start(d.year, d.month + 2)),
-        "LAST_90_DAYS": (today - 90, today + 1), "NEXT_90_DAYS": (today + 1, today + 91),
+        "LAST_90_DAYS": (today - 90, today + 1),
+        "NEXT_90_DAYS": (today + 1, today + 91),
         "THIS_YEAR": (month_start(d.year, 1), month_start(d.year + 1, 1)),
         "LAST_YEAR": (month_start(d.year - 1, 1), month_start(d.year, 1)),
         "NEXT_YEAR": (month_start(d.year + 1, 1), month_start(d.year + 2, 1)),
-        "LAST_N_DAYS": (today - n, today + 1), "NEXT_N_DAYS": (today + 1, today + n + 1),
+        "LAST_N_DAYS": (today - n, today + 1),
+        "NEXT_N_DAYS": (today + 1, today + n + 1),
         "N_DAYS_AGO": (today - n, today - n + 1),
-        "LAST_N_WEEKS": (sunday - 7 * n, sunday), "NEXT_N_WEEKS": (sunday + 7, sunday + 7 * (n + 1)),
+        "LAST_N_WEEKS": (sunday - 7 * n, sunday),
+        "NEXT_N_WEEKS": (sunday + 7, sunday + 7 * (n + 1)),
         "LAST_N_MONTHS": (month_start(d.year, d.month - n), month_start(d.year, d.month)),
         "NEXT_N_MONTHS": (month_start(d.year, d.month + 1), month_start(d.year, d.month + n + 1)),
     }
@@ -196,8 +214,12 @@ def _cmp_pred(f: Field, op: str, v: Any) -> Callable[[dict], bool]:
     v = _fold(f, v)
     fold = (lambda x: x.lower()) if isinstance(v, str) and f.type in _CASELESS else (lambda x: x)
     ops: dict[str, Callable[[Any], bool]] = {
-        "=": lambda x: x == v, "!=": lambda x: x != v, "<": lambda x: x < v,
-        "<=": lambda x: x <= v, ">": lambda x: x > v, ">=": lambda x: x >= v,
+        "=": lambda x: x == v,
+        "!=": lambda x: x != v,
+        "<": lambda x: x < v,
+        "<=": lambda x: x <= v,
+        ">": lambda x: x > v,
+        ">=": lambda x: x >= v,
     }
     test = ops[op]
     if op == "!=":
@@ -238,7 +260,10 @@ def compile_where(q: Query, so: SObject, node: Any, ds: Dataset) -> Callable[[di
         return lambda r: r[name] is not None and _fold(f, r[name]) in vals
     if isinstance(node, Like):
         if f.type not in STRINGY:
-            raise SoqlError("INVALID_FIELD", position_message(q.text, node.pos, f"invalid operator on {f.type} field: LIKE"))
+            raise SoqlError(
+                "INVALID_FIELD",
+                position_message(q.text, node.pos, f"invalid operator on {f.type} field: LIKE"),
+            )
         rx, name = like_regex(node.pattern), f.name
         return lambda r: r[name] is not None and rx.fullmatch(r[name]) is not None
     raise TypeError(node)
@@ -255,6 +280,7 @@ def _where_fields(node: Any) -> set[str]:
         return set().union(*(_where_fields(a) for a in node.args))
     return {node.field}
 
+
 @dataclass
 class Plan:
     so: SObject
@@ -267,13 +293,18 @@ def select_fields(q: Query, so: SObject) -> tuple[Field, ...]:
     out: list[Field] = []
     for name, pos in q.fields:
         if name in ("FIELDS(ALL)", "FIELDS(CUSTOM)") and (q.limit is None or q.limit > 200):
-            raise SoqlError("MALFORMED_QUERY", position_message(q.text, pos, "The SOQL FIELDS function must have a LIMIT of at most 200"))
+            raise SoqlError(
+                "MALFORMED_QUERY",
+                position_message(q.text, pos, "The SOQL FIELDS function must have a LIMIT of at most 200"),
+            )
         if name in ("FIELDS(ALL)", "FIELDS(STANDARD)"):
             out.extend(f for f in so.fields if all(o.name != f.name for o in out))
         elif name != "FIELDS(CUSTOM)":  # the sandbox's objects have no custom fields
             f = _resolve(q, so, name, pos)
             if any(o.name == f.name for o in out):
-                raise SoqlError("MALFORMED_QUERY", position_message(q.text, pos, f"duplicate field selected: {f.name}"))
+                raise SoqlError(
+                    "MALFORMED_QUERY", position_message(q.text, pos, f"duplicate field selected: {f.name}")
+                )
             out.append(f)
     return tuple(out)
 
@@ -290,10 +321,16 @@ def _monotone_key(ds: Dataset, so: SObject, name: str) -> Callable[[int], Any]:
 def _fast_range(q: Query, so: SObject, ds: Dataset, include_deleted: bool) -> RangeSel | None:
     n = ds.size(so.name)
     mode = "all" if include_deleted else "live"
-    if q.order and not (len(q.order) == 1 and so.field(q.order[0].field) is not None
-                        and so.field(q.order[0].field).name in MONOTONE and not q.order[0].desc):  # type: ignore[union-attr]
+    order_field = so.field(q.order[0].field) if len(q.order) == 1 else None
+    if q.order and not (order_field is not None and order_field.name in MONOTONE and not q.order[0].desc):
         return None
-    conj = list(q.where.args) if isinstance(q.where, Bool) and q.where.op == "AND" else [q.where] if q.where else []
+    conj = (
+        list(q.where.args)
+        if isinstance(q.where, Bool) and q.where.op == "AND"
+        else [q.where]
+        if q.where
+        else []
+    )
     lo, hi = 0, n
     for c in conj:
         if not isinstance(c, Cmp):
@@ -313,7 +350,13 @@ def _fast_range(q: Query, so: SObject, ds: Dataset, include_deleted: bool) -> Ra
         a, b = v if isinstance(v, tuple) else (v, None)
         rng = range(n)
         if isinstance(v, tuple):
-            bounds = {"=": (a, "<", b), "<": (None, "<", a), "<=": (None, "<", b), ">": (b, "<", None), ">=": (a, "<", None)}
+            bounds = {
+                "=": (a, "<", b),
+                "<": (None, "<", a),
+                "<=": (None, "<", b),
+                ">": (b, "<", None),
+                ">=": (a, "<", None),
+            }
             ge, _, lt = bounds[c.op]
             if ge is not None:
                 lo = max(lo, bisect.bisect_left(rng, ge, key=key))
@@ -342,9 +385,11 @@ def _sort_key(f: Field, desc: bool, nulls_last: bool) -> Callable[[dict], tuple]
 def plan(q: Query, ds: Dataset, include_deleted: bool) -> Plan:
     so = OBJECTS_LOWER.get(q.obj.lower())
     if so is None:
-        detail = (f"sObject type '{q.obj}' is not supported. If you are attempting to use a custom object, be sure to "
-                  "append the '__c' after the entity name. Please reference your WSDL or the describe call for the "
-                  "appropriate names.")
+        detail = (
+            f"sObject type '{q.obj}' is not supported. If you are attempting to use a custom object, be sure to "
+            "append the '__c' after the entity name. Please reference your WSDL or the describe call for the "
+            "appropriate names."
+        )
         raise SoqlError("INVALID_TYPE", position_message(q.text, q.obj_pos, detail))
     fields = select_fields(q, so)
     if q.offset is not None and q.offset > 2000:

@@ -45,8 +45,15 @@ def id_expr(prefix: str, i: pl.Expr) -> pl.Expr:
     head = prefix + POD  # 9 constant characters: chunk 1 and the first 4 of chunk 2
     b2 = pl.lit(_upper_bits(head[5:9])) + (u0 % 2) * 16  # chunk 2 = head[5:9] + digit 0
     b3 = u0 // 2 + u1 * 2 + u2 * 8  # chunk 3 = digits 1..5
-    return pl.concat_str([pl.lit(head), *(pl.lit(_PAIR).gather(p) for p in (p0, p1, p2)),
-                          pl.lit(_SUFFIX[_upper_bits(head[:5])]), pl.lit(_SUF).gather(b2), pl.lit(_SUF).gather(b3)])
+    return pl.concat_str(
+        [
+            pl.lit(head),
+            *(pl.lit(_PAIR).gather(p) for p in (p0, p1, p2)),
+            pl.lit(_SUFFIX[_upper_bits(head[:5])]),
+            pl.lit(_SUF).gather(b2),
+            pl.lit(_SUF).gather(b3),
+        ]
+    )
 
 
 def _q(e: pl.Expr) -> pl.Expr:
@@ -68,21 +75,47 @@ def varying_exprs(ds: Dataset, so: SObject, names: set[str]) -> dict[str, pl.Exp
     stamp = _q(pl.from_epoch(lm, time_unit="s").dt.strftime(_DT))
     e: dict[str, Any] = {
         "Id": lambda: _q(id_expr(so.key_prefix, i)),
-        "IsDeleted": lambda: pl.when(i % DELETE_PERIOD == ds.seed % DELETE_PERIOD).then(pl.lit("true")).otherwise(pl.lit("false")),
-        "CreatedDate": lambda: _q(pl.from_epoch(pl.lit(ds.t0, pl.Int64) + ((i * SPAN_S) // n).cast(pl.Int64), time_unit="s").dt.strftime(_DT)),
+        "IsDeleted": lambda: (
+            pl.when(i % DELETE_PERIOD == ds.seed % DELETE_PERIOD)
+            .then(pl.lit("true"))
+            .otherwise(pl.lit("false"))
+        ),
+        "CreatedDate": lambda: _q(
+            pl.from_epoch(
+                pl.lit(ds.t0, pl.Int64) + ((i * SPAN_S) // n).cast(pl.Int64), time_unit="s"
+            ).dt.strftime(_DT)
+        ),
         "LastModifiedDate": lambda: stamp,
         "SystemModstamp": lambda: stamp,
     }
     if so.name == "Account":
-        e["Name"] = lambda: _q(pl.concat_str([pl.lit(_CO1).gather(i % len(CO1)), pl.lit(" "),
-                                              pl.lit(_CO2).gather((i // len(CO1)) % len(CO2)), pl.lit(" "), (i + 1).cast(pl.String)]))
+        e["Name"] = lambda: _q(
+            pl.concat_str(
+                [
+                    pl.lit(_CO1).gather(i % len(CO1)),
+                    pl.lit(" "),
+                    pl.lit(_CO2).gather((i // len(CO1)) % len(CO2)),
+                    pl.lit(" "),
+                    (i + 1).cast(pl.String),
+                ]
+            )
+        )
         e["AccountNumber"] = lambda: _q(pl.concat_str([pl.lit("AC-"), (i + 1).cast(pl.String).str.zfill(7)]))
     elif so.name == "Contact":
         e["AccountId"] = lambda: _ref(ds, "Account", i, 1)
     elif so.name == "Opportunity":
         e["AccountId"] = lambda: _ref(ds, "Account", i, 2)
-        e["Name"] = lambda: _q(pl.concat_str([pl.lit(_CO1).gather((i * 7) % len(CO1)), pl.lit(" "),
-                                              pl.lit(_CO2).gather(i % len(CO2)), pl.lit(" - Deal "), (i + 1).cast(pl.String)]))
+        e["Name"] = lambda: _q(
+            pl.concat_str(
+                [
+                    pl.lit(_CO1).gather((i * 7) % len(CO1)),
+                    pl.lit(" "),
+                    pl.lit(_CO2).gather(i % len(CO2)),
+                    pl.lit(" - Deal "),
+                    (i + 1).cast(pl.String),
+                ]
+            )
+        )
     elif so.name == "Case":
         e["CaseNumber"] = lambda: _q((i + 1).cast(pl.String).str.zfill(8))
         n_con = ds.size("Contact")
@@ -101,9 +134,11 @@ def _compile_join(slots: int) -> Any:
     args = ", ".join(f"a{j}" for j in range(slots))
     pieces = ", ".join(f"S{j}[k], a{j}" for j in range(slots)) + f", S{slots}[k]"
     unpack = ", ".join(f"S{j}" for j in range(slots + 1))
-    src = (f"def join(segments, ks, {args}):\n"
-           f"    {unpack}, = segments\n"
-           f"    return ['{{}}'.join(({pieces})) for k, {args} in zip(ks, {args})]\n").replace("'{}'", "''")
+    src = (
+        f"def join(segments, ks, {args}):\n"
+        f"    {unpack}, = segments\n"
+        f"    return ['{{}}'.join(({pieces})) for k, {args} in zip(ks, {args})]\n"
+    ).replace("'{}'", "''")
     ns: dict[str, Any] = {}
     exec(compile(src, "<sandbox-render>", "exec"), ns)  # noqa: S102 - generated from integers only
     return ns["join"]

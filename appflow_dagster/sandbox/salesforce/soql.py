@@ -96,12 +96,70 @@ _TOKEN = re.compile(
     |(?P<PUNCT>[(),:])""",
     re.VERBOSE,
 )
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\", "_": "\\_", "%": "\\%"}
-RELATIVE = {"TODAY", "YESTERDAY", "TOMORROW", "LAST_WEEK", "THIS_WEEK", "NEXT_WEEK", "LAST_MONTH", "THIS_MONTH",
-            "NEXT_MONTH", "LAST_90_DAYS", "NEXT_90_DAYS", "THIS_YEAR", "LAST_YEAR", "NEXT_YEAR"}
-RELATIVE_N = {"LAST_N_DAYS", "NEXT_N_DAYS", "N_DAYS_AGO", "LAST_N_WEEKS", "NEXT_N_WEEKS", "LAST_N_MONTHS", "NEXT_N_MONTHS"}
-KEYWORDS = {"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "ORDER", "BY", "ASC", "DESC", "NULLS",
-            "FIRST", "LAST", "LIMIT", "OFFSET", "NULL", "TRUE", "FALSE", "GROUP", "HAVING", "WITH", "FOR", "USING"}
+_ESCAPES = {
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "b": "\b",
+    "f": "\f",
+    '"': '"',
+    "'": "'",
+    "\\": "\\",
+    "_": "\\_",
+    "%": "\\%",
+}
+RELATIVE = {
+    "TODAY",
+    "YESTERDAY",
+    "TOMORROW",
+    "LAST_WEEK",
+    "THIS_WEEK",
+    "NEXT_WEEK",
+    "LAST_MONTH",
+    "THIS_MONTH",
+    "NEXT_MONTH",
+    "LAST_90_DAYS",
+    "NEXT_90_DAYS",
+    "THIS_YEAR",
+    "LAST_YEAR",
+    "NEXT_YEAR",
+}
+RELATIVE_N = {
+    "LAST_N_DAYS",
+    "NEXT_N_DAYS",
+    "N_DAYS_AGO",
+    "LAST_N_WEEKS",
+    "NEXT_N_WEEKS",
+    "LAST_N_MONTHS",
+    "NEXT_N_MONTHS",
+}
+KEYWORDS = {
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "LIKE",
+    "ORDER",
+    "BY",
+    "ASC",
+    "DESC",
+    "NULLS",
+    "FIRST",
+    "LAST",
+    "LIMIT",
+    "OFFSET",
+    "NULL",
+    "TRUE",
+    "FALSE",
+    "GROUP",
+    "HAVING",
+    "WITH",
+    "FOR",
+    "USING",
+}
 
 
 def malformed(text: str, pos: int, detail: str) -> SoqlError:
@@ -153,13 +211,17 @@ def tokenize(text: str) -> list[Tok]:
             try:
                 d = dt.date.fromisoformat(raw)
             except ValueError:
-                raise malformed(text, pos, f"line 1:{pos} no viable alternative at character '{raw}'") from None
+                raise malformed(
+                    text, pos, f"line 1:{pos} no viable alternative at character '{raw}'"
+                ) from None
             toks.append(Tok(kind, d.toordinal() - 719163, pos, raw))
         elif kind == "DATETIME":
             try:
                 ts = dt.datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
             except ValueError:
-                raise malformed(text, pos, f"line 1:{pos} no viable alternative at character '{raw}'") from None
+                raise malformed(
+                    text, pos, f"line 1:{pos} no viable alternative at character '{raw}'"
+                ) from None
             toks.append(Tok(kind, ts, pos, raw))
         else:
             toks.append(Tok(kind, raw, pos, raw))
@@ -234,7 +296,9 @@ class Parser:
                 else:
                     name = self.ident()
                     if self.punct("("):
-                        raise malformed(self.text, t.pos, f"The sandbox does not support the function {name.value}()")
+                        raise malformed(
+                            self.text, t.pos, f"The sandbox does not support the function {name.value}()"
+                        )
                     fields.append((name.value, name.pos))
                 if not self.punct(","):
                     break
