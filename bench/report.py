@@ -117,5 +117,14 @@ def print_report(results: dict[str, Any], records: int) -> dict[str, Any]:
     if len(checks) > 1:
         print("\nTargets\n")
         print(_table(checks))
+    prof = results.get("profile")
+    if prof:
+        print(f"\nWhere the project's time goes (cProfile, main thread, {prof['seconds']:.1f} s run)\n")
+        rows = [["function", "calls", "own s", "cum s", "share"]]
+        rows += [
+            [f["function"], f"{f['calls']:,}", f"{f['own_s']:.2f}", f"{f['cum_s']:.2f}", f"{f['share']:.0%}"]
+            for f in prof["top"]
+        ]
+        print(_table(rows))
     summary["targets"] = TARGETS
     return summary
