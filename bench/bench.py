@@ -78,32 +78,52 @@ def run_project(url: str, out: Path, label: str, profile: Path | None = None) ->
     return res
 
 
+def best(runs: list[Result]) -> Result:
+    """The fastest of repeated runs (on a shared machine the best run is the least disturbed)."""
+    top = min(runs, key=lambda r: r.seconds)
+    if len(runs) > 1:
+        top.note = (top.note + "; " if top.note else "") + f"best of {len(runs)}"
+        top.extra["all_seconds"] = [round(r.seconds, 2) for r in runs]
+    return top
+
+
 def p1(args: argparse.Namespace, results: dict[str, Any]) -> None:
     n = args.records
+    clients = [c for c in ("ceiling", "raw", "project") if c in args.clients]
     log(f"P1: sandbox with {n:,} Accounts")
     out = WORK / "out"
-    with Sandbox(n) as sb:
+    runs: dict[str, list[Result]] = {c: [] for c in clients}
+    with Sandbox(n if clients else 0) as sb:
         token = access_token(sb.url)
         soql = query_for(sb.url, token)
         common = client_args(sb.url, token, soql)
-        runs: list[Result] = []
-        log("P1: sandbox ceiling (fetch pages only)")
-        runs.append(run_child([PY, str(BENCH / "raw_client.py"), "ceiling", *common]))
-        log("P1: raw floor (httpx + orjson + polars + ParquetWriter)")
         raw_out = out / "raw.parquet"
-        runs.append(run_child([PY, str(BENCH / "raw_client.py"), "raw", *common, "--out", str(raw_out)]))
-        raw_out.unlink(missing_ok=True)
-        log("P1: appflow_dagster transfer")
-        runs.append(run_project(sb.url, out / "project", "appflow_dagster"))
+        for i in range(args.repeat):  # interleaved, so a burst of load hits every client alike
+            tag = f" (round {i + 1} of {args.repeat})" if args.repeat > 1 else ""
+            if "ceiling" in runs:
+                log("P1: sandbox ceiling (fetch pages only)" + tag)
+                runs["ceiling"].append(run_child([PY, str(BENCH / "raw_client.py"), "ceiling", *common]))
+            if "raw" in runs:
+                log("P1: raw floor (httpx + orjson + polars + ParquetWriter)" + tag)
+                cmd = [PY, str(BENCH / "raw_client.py"), "raw", *common, "--out", str(raw_out)]
+                runs["raw"].append(run_child(cmd))
+                raw_out.unlink(missing_ok=True)
+            if "project" in runs:
+                log("P1: appflow_dagster transfer" + tag)
+                runs["project"].append(run_project(sb.url, out / "project", "appflow_dagster"))
         if args.profile:
             log("P1: appflow_dagster transfer again, under cProfile (not counted)")
             prof = WORK / "project.prof"
             profiled = run_project(sb.url, out / "project", "appflow_dagster (cProfile)", prof)
             results["profile"] = {"file": str(prof), "seconds": profiled.seconds, "top": top_functions(prof)}
-    if not args.no_dlt:
-        runs.append(p1_dlt(args, out))
-    results["p1"] = [r.as_dict() for r in runs]
-    results["p3_small"] = runs[2].as_dict()
+    chosen = [best(r) for r in runs.values()]
+    if "dlt" in args.clients and not args.no_dlt:
+        chosen.append(p1_dlt(args, out))
+    results["p1"] = [r.as_dict() for r in chosen]
+    if runs.get("project"):
+        # P3's small size: the largest RSS seen at this size (memory is what P3 bounds).
+        small = max(runs["project"], key=lambda r: r.peak_rss_mb or 0.0)
+        results["p3_small"] = small.as_dict()
 
 
 def top_functions(prof: Path, n: int = 12) -> list[dict[str, Any]]:
@@ -188,6 +208,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--p3-records", type=int, default=10_000_000, help="P3's large size (default 10,000,000)")
     p.add_argument("--p4-records", type=int, default=20_000, help="sandbox size for P4 (default 20,000)")
     p.add_argument("--only", default="p1,p3,p4", help="comma-separated subset of p1,p3,p4")
+    p.add_argument("--clients", default="ceiling,raw,project,dlt", help="P1's clients (default: all four)")
+    p.add_argument("--repeat", type=int, default=1, help="P1 rounds; each client's best is reported")
     p.add_argument("--profile", action="store_true", help="cProfile the project's P1 transfer")
     p.add_argument("--out", type=Path, default=WORK / "results.json")
     a = p.parse_args(argv)
