@@ -27,3 +27,11 @@ def test_schema_changes_names_added_removed_retyped() -> None:
         "removed": ["Old"],
         "retyped": ["Amount: double → string"],
     }
+
+
+def test_id_tracker_spills_to_disk_and_still_counts_exactly() -> None:
+    t = IdTracker(["Id"], memory_budget=50)
+    for start in range(0, 1000, 40):  # 25 batches of 40, spilled every two batches
+        t.observe(pl.DataFrame({"Id": [f"r{i % 700}" for i in range(start, start + 40)]}))
+    assert t.records == 1000
+    assert t.duplicates() == 300
