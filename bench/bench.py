@@ -26,7 +26,7 @@ from common import BENCH, ROOT, WORK, Result, Sandbox, access_token, run_child  
 from report import print_report  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python")
-DLT_VENV = WORK / "dlt-venv"
+DLT_VENV = BENCH / ".work" / "dlt-venv"  # shared by every run, whatever APPFLOW_BENCH_WORK says
 DLT_PY = str(DLT_VENV / "bin" / "python")
 API_VERSION = "58.0"  # the connector's version (AppFlow's for connections made since June 2023)
 
@@ -66,14 +66,16 @@ def client_args(url: str, token: str, soql: str) -> list[str]:
     return ["--url", url, "--version", "v" + API_VERSION, "--token", token, "--soql", soql]
 
 
-def run_project(url: str, out: Path, label: str, profile: Path | None = None) -> Result:
+def run_project(
+    url: str, out: Path, label: str, profile: Path | None = None, sample_rss: bool = False
+) -> Result:
     flows_dir, conn_dir = fixtures.write_project("p1", [fixtures.flow_doc()])
     shutil.rmtree(out, ignore_errors=True)
     cmd = [PY, str(BENCH / "project_client.py"), "--flows", str(flows_dir), "--connections", str(conn_dir)]
     cmd += ["--out", str(out), "--label", label]
     if profile is not None:
         cmd += ["--profile", str(profile)]
-    res = run_child(cmd, env=fixtures.project_env(url))
+    res = run_child(cmd, env=fixtures.project_env(url), sample_rss=sample_rss)
     shutil.rmtree(out, ignore_errors=True)
     return res
 
@@ -110,7 +112,9 @@ def p1(args: argparse.Namespace, results: dict[str, Any]) -> None:
                 raw_out.unlink(missing_ok=True)
             if "project" in runs:
                 log("P1: appflow_dagster transfer" + tag)
-                runs["project"].append(run_project(sb.url, out / "project", "appflow_dagster"))
+                runs["project"].append(
+                    run_project(sb.url, out / "project", "appflow_dagster", sample_rss=True)
+                )
         if args.profile:
             log("P1: appflow_dagster transfer again, under cProfile (not counted)")
             prof = WORK / "project.prof"
@@ -165,12 +169,12 @@ def p3(args: argparse.Namespace, results: dict[str, Any]) -> None:
     if "p3_small" not in results:  # P1 did not run: measure the small size here
         log(f"P3: appflow_dagster transfer of {args.records:,} Accounts (peak RSS)")
         with Sandbox(args.records) as sb:
-            small = run_project(sb.url, WORK / "out" / "p3", "appflow_dagster")
+            small = run_project(sb.url, WORK / "out" / "p3", "appflow_dagster", sample_rss=True)
         results["p3_small"] = small.as_dict()
     n = args.p3_records
     log(f"P3: appflow_dagster transfer of {n:,} Accounts (peak RSS)")
     with Sandbox(n) as sb:
-        res = run_project(sb.url, WORK / "out" / "p3", f"appflow_dagster {n:,}")
+        res = run_project(sb.url, WORK / "out" / "p3", f"appflow_dagster {n:,}", sample_rss=True)
     results["p3_large"] = res.as_dict()
 
 

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,7 +20,8 @@ from urllib.request import Request, urlopen
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-WORK = BENCH / ".work"
+#: Scratch space (git-ignored); ``APPFLOW_BENCH_WORK`` moves it (e.g. a test's temporary folder).
+WORK = Path(os.environ.get("APPFLOW_BENCH_WORK") or BENCH / ".work")
 CLIENT_ID = "appflow-sandbox"
 CLIENT_SECRET = "appflow-sandbox-secret"
 REFRESH_TOKEN = "appflow-sandbox-refresh"
@@ -128,10 +130,49 @@ def soql_all_fields(url: str, version: str, token: str, obj: str = OBJECT) -> st
     return f"SELECT {', '.join(names)} FROM {obj}"
 
 
-def run_child(cmd: list[str], *, env: dict[str, str] | None = None) -> Result:
+def _rss_mb(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+class RssSampler:
+    """Polls a child's RSS from ``/proc`` every ``interval`` seconds: does memory plateau or creep?"""
+
+    def __init__(self, pid: int, interval: float = 1.0):
+        self.pid, self.interval = pid, interval
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        t0 = time.monotonic()
+        while not self._stop.wait(self.interval):
+            rss = _rss_mb(self.pid)
+            if rss is not None:
+                self.samples.append((round(time.monotonic() - t0, 1), round(rss, 1)))
+
+    def stop(self, points: int = 11) -> list[tuple[float, float]]:
+        """About ``points`` samples spread over the run (first, evenly spaced, last)."""
+        self._stop.set()
+        self._thread.join()
+        s = self.samples
+        if len(s) <= points:
+            return s
+        return [s[round(i * (len(s) - 1) / (points - 1))] for i in range(points)]
+
+
+def run_child(cmd: list[str], *, env: dict[str, str] | None = None, sample_rss: bool = False) -> Result:
     """Run a client in a child process; its last stdout line is its :class:`Result` as JSON.
 
-    Peak RSS comes from ``wait4`` on that child alone (``ru_maxrss``, KiB on Linux).
+    Peak RSS comes from ``wait4`` on that child alone (``ru_maxrss``, KiB on Linux);
+    ``sample_rss`` also records an RSS timeline (``extra["rss_timeline"]``: seconds, MB).
     """
     err_path = WORK / "child-stderr.log"
     with open(err_path, "ab") as err_file:
@@ -139,10 +180,12 @@ def run_child(cmd: list[str], *, env: dict[str, str] | None = None) -> Result:
         err_file.flush()
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err_file)
     assert proc.stdout is not None
+    sampler = RssSampler(proc.pid) if sample_rss else None
     # Children print one JSON line on stdout (logs go to the stderr file), so reading to EOF first
     # cannot deadlock; then reap the child ourselves to get its own rusage.
     out = proc.stdout.read()
     proc.stdout.close()
+    timeline = sampler.stop() if sampler else None
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     lines = [ln for ln in out.decode().splitlines() if ln.strip()]
@@ -152,6 +195,8 @@ def run_child(cmd: list[str], *, env: dict[str, str] | None = None) -> Result:
     data = json.loads(lines[-1])
     res = Result(**data)
     res.peak_rss_mb = round(usage.ru_maxrss / 1024, 1)
+    if timeline:
+        res.extra["rss_timeline"] = timeline
     return res
 
 

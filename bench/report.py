@@ -92,6 +92,11 @@ def print_report(results: dict[str, Any], records: int) -> dict[str, Any]:
                 "",
             ]
         )
+    for size in (small, large):
+        timeline = (size or {}).get("extra", {}).get("rss_timeline")
+        if timeline:
+            points = " ".join(f"{t:.0f}s:{mb:.0f}" for t, mb in timeline)
+            checks.append([f"P3 RSS over time at {size['records']:,} (s:MB)", points, "", ""])
     p4 = results.get("p4")
     if p4:
         cold, warm = p4["extra"]["cold"], p4["extra"]["warm"]
