@@ -80,6 +80,12 @@ def run_project(
     return res
 
 
+def warm_up(common: list[str]) -> None:
+    """One unmeasured pass over the query, so every client reads the sandbox's page cache warm."""
+    log("P1: warming the sandbox's page cache (not counted)")
+    run_child([PY, str(BENCH / "raw_client.py"), "ceiling", *common])
+
+
 def best(runs: list[Result]) -> Result:
     """The fastest of repeated runs (on a shared machine the best run is the least disturbed)."""
     top = min(runs, key=lambda r: r.seconds)
@@ -100,6 +106,8 @@ def p1(args: argparse.Namespace, results: dict[str, Any]) -> None:
         soql = query_for(sb.url, token)
         common = client_args(sb.url, token, soql)
         raw_out = out / "raw.parquet"
+        if clients:
+            warm_up(common)
         for i in range(args.repeat):  # interleaved, so a burst of load hits every client alike
             tag = f" (round {i + 1} of {args.repeat})" if args.repeat > 1 else ""
             if "ceiling" in runs:
@@ -156,6 +164,7 @@ def p1_dlt(args: argparse.Namespace, out: Path) -> Result:
     with Sandbox(n) as sb:
         token = access_token(sb.url)
         soql = query_for(sb.url, token)
+        warm_up(client_args(sb.url, token, soql))
         res = run_child(
             [py, str(BENCH / "dlt_client.py"), *client_args(sb.url, token, soql), "--out", str(out / "dlt")]
         )

@@ -46,7 +46,7 @@ def print_report(results: dict[str, Any], records: int) -> dict[str, Any]:
             ]
         )
     if len(rows) > 1:
-        print(f"\nP1: Salesforce Account ({records:,} records, ~30 fields) → local Parquet\n")
+        print(f"\nP1: Salesforce Account ({records:,} records, every field) → local Parquet\n")
         print(_table(rows))
     checks = [["check", "measured", "target", ""]]
     proj = by_client.get("appflow_dagster")
@@ -73,7 +73,10 @@ def print_report(results: dict[str, Any], records: int) -> dict[str, Any]:
                 f"P3 peak RSS {large['records']:,} / {small['records']:,}",
                 f"{large['peak_rss_mb']:.0f} / {small['peak_rss_mb']:.0f} MB = {ratio:.2f}",
                 "≤ 1.25",
-                _verdict(ratio <= TARGETS["p3 rss ratio"]),
+                # Below a few row groups (64 MB each) the small run has not reached its plateau.
+                _verdict(ratio <= TARGETS["p3 rss ratio"])
+                if small["records"] >= 500_000
+                else "n/a (too small)",
             ]
         )
         checks.append(
