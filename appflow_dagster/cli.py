@@ -175,21 +175,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         execution.progress_callback = on_progress
         try:
+            level = "DEBUG" if args.verbose else "CRITICAL"  # the summary below says what failed
             result = job.execute_in_process(
-                instance=instance, partition_key=args.partition, raise_on_error=False
+                instance=instance,
+                partition_key=args.partition,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": level}}}},
             )
         finally:
             execution.progress_callback = None
     duration = time.monotonic() - started
     if not result.success:
-        for event in result.all_events:
-            if event.is_failure and event.event_specific_data is not None:
-                error = getattr(event.event_specific_data, "error", None)
-                if error is not None:
-                    print(f"{flow.name}: failed: {error.message.strip()}", file=sys.stderr)
-                    break
-        else:
-            print(f"{flow.name}: failed (run {result.run_id})", file=sys.stderr)
+        print(f"{flow.name}: failed (run {result.run_id}): {_failure_reason(result)}", file=sys.stderr)
         return 1
     mats = result.get_asset_materialization_events()
     meta = {k: v.value for k, v in mats[0].materialization.metadata.items()} if mats else {}
@@ -217,6 +214,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _failure_reason(result: Any) -> str:
+    """The innermost error of the failed step: what went wrong, not Dagster's wrapper."""
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None) if event.is_step_failure else None
+        if error is not None:
+            while error.cause is not None:
+                error = error.cause
+            return error.message.strip()
+    return "see the run's logs"
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from appflow_dagster.sandbox.salesforce import serve
 
@@ -237,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("flow")
     r.add_argument("--partition", help="partition key (scheduled incremental flows)")
     r.add_argument("--json", action="store_true", help="print the summary as JSON")
+    r.add_argument("-v", "--verbose", action="store_true", help="show Dagster's event log")
     r.set_defaults(fn=cmd_run)
     s = sub.add_parser("sandbox", help="serve the Salesforce API sandbox")
     s.add_argument("--host", default="127.0.0.1")

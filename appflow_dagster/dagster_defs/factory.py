@@ -1,6 +1,7 @@
 """Flow specs → Dagster definitions: one asset per flow, one external asset per source object,
 a job per flow, a schedule per scheduled flow, asset checks per Validate task."""
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,16 @@ def _check_specs(
     schema drift against the previous run."""
     from appflow_dagster.engine.tasks import compile_tasks
 
+    with warnings.catch_warnings():
+        # Partitioned checks are "preview" in Dagster 1.13; a check per partition is what AppFlow's
+        # per-run validation means for an incremental flow, so we use them knowingly.
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return _build_check_specs(flow, key, partitions_def, compile_tasks(flow.tasks, None).validations)
+
+
+def _build_check_specs(
+    flow: FlowSpec, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition | None, validations: list[Any]
+) -> list[dg.AssetCheckSpec]:
     specs = [
         dg.AssetCheckSpec(
             validation_check_name(v.task_index, v.field, v.operator),
@@ -43,7 +54,7 @@ def _check_specs(
             blocking=v.action == "TerminateFlow",
             partitions_def=partitions_def,
         )
-        for v in compile_tasks(flow.tasks, None).validations
+        for v in validations
     ]
     specs.append(
         dg.AssetCheckSpec(
