@@ -304,9 +304,8 @@ class SalesforceConnector:
         soql = build_soql(info, selected, window, window_field, conditions)
         log.info("Salesforce query: %s", soql)
         first = (self._data_path("queryAll" if include_deleted else "query"), {"q": soql})
-        pages = self._prefetched(first) if self._prefetch else self._pages(first)
-        for page in pages:
-            yield records_to_batch(page.records, selected, schema)
+        batches = (records_to_batch(page.records, selected, schema) for page in self._pages(first))
+        yield from (self._prefetched(batches) if self._prefetch else batches)
 
     def _pages(self, first: tuple[str, dict[str, str]]) -> Iterator[Page]:
         path: str | None
@@ -323,8 +322,9 @@ class SalesforceConnector:
                 )
             yield page
 
-    def _prefetched(self, first: tuple[str, dict[str, str]]) -> Iterator[Page]:
-        """:meth:`_pages` run one thread ahead, so page N+1 downloads while page N is parsed."""
+    def _prefetched(self, items: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """Fetch and parse pages one thread ahead: page N+1 downloads and parses (polars releases
+        the GIL while parsing JSON) while the engine transforms and writes page N."""
         q: queue.Queue[Any] = queue.Queue(maxsize=_PREFETCH_DEPTH)
         stop = threading.Event()
 
@@ -339,8 +339,8 @@ class SalesforceConnector:
 
         def produce() -> None:
             try:
-                for page in self._pages(first):
-                    if not put(page):
+                for item in items:
+                    if not put(item):
                         return
                 put(_DONE)
             except BaseException as exc:  # handed to the consumer, which re-raises it
