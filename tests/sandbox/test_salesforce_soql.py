@@ -1,10 +1,9 @@
-"""SOQL parsing and evaluation against the generated data (no HTTP), plus simple-salesforce over HTTP."""
+"""SOQL parsing and evaluation against the generated data (no HTTP), plus simple-salesforce over HTTPS."""
 
 import datetime as dt
 
 import pytest
 import requests
-from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
 
 from appflow_dagster.sandbox.salesforce import SalesforceSandbox
@@ -117,28 +116,45 @@ def test_scalar_and_vectorised_dates_agree():
         assert r["LastModifiedDate"] == fmt_datetime(DS.modified("Account", i))
 
 
-class _PlainHttp(HTTPAdapter):
-    """simple-salesforce always builds https:// URLs; the sandbox speaks plain HTTP on loopback."""
+def sandbox_token(sb: SalesforceSandbox, session: requests.Session) -> dict:
+    """An access token from the sandbox's OAuth endpoint, over TLS.
 
-    def send(self, request, **kw):
-        request.url = request.url.replace("https://", "http://", 1)
-        return super().send(request, **kw)
+    simple-salesforce's own login builds ``https://{domain}.salesforce.com/services/oauth2/token``,
+    a host the sandbox cannot answer for (``domain="127.0.0.1:PORT"`` gives
+    ``127.0.0.1:PORT.salesforce.com``), so the token is fetched with ``requests``, as an app that
+    runs its own OAuth flow and hands simple-salesforce ``instance_url`` + ``session_id`` does.
+    """
+    r = session.post(
+        f"{sb.url}/services/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "appflow-sandbox",
+            "client_secret": "appflow-sandbox-secret",
+        },
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
 
 
-def test_simple_salesforce_unmodified():
-    with SalesforceSandbox(seed=5, records={"Account": 4500, "Contact": 50}, now=NOW) as sb:
-        session = requests.Session()
-        session.mount(sb.url.replace("http://", "https://"), _PlainHttp())
-        token = session.post(
-            f"{sb.url}/services/oauth2/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": "appflow-sandbox",
-                "client_secret": "appflow-sandbox-secret",
-            },
-        ).json()
+def trust_session_verify(monkeypatch: pytest.MonkeyPatch) -> None:
+    """requests lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` override ``Session.verify`` (psf/requests#3829)."""
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+
+
+def test_simple_salesforce_unmodified(monkeypatch):
+    """The vendor SDK over HTTPS as against Salesforce: no URL rewriting, only the sandbox's CA trusted."""
+    trust_session_verify(monkeypatch)
+    with (
+        SalesforceSandbox(seed=5, records={"Account": 4500, "Contact": 50}, now=NOW, tls=True) as sb,
+        requests.Session() as session,
+    ):
+        session.verify = sb.ca_file
+        token = sandbox_token(sb, session)
+        assert token["instance_url"] == sb.url and sb.url.startswith("https://")
         sf = Salesforce(instance_url=token["instance_url"], session_id=token["access_token"], session=session)
-        result = sf.query_all("SELECT Id, Name FROM Account")
+        assert sf.base_url.startswith(f"{sb.url}/services/data/v")
+        result = sf.query_all("SELECT Id, Name FROM Account")  # 3 pages through nextRecordsUrl
         assert result["totalSize"] == len(result["records"]) == 4500 - 90
         assert len({r["Id"] for r in result["records"]}) == 4410
         d = sf.Account.describe()
@@ -148,4 +164,31 @@ def test_simple_salesforce_unmodified():
         assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 49
         deleted = sf.query_all("SELECT Id FROM Account WHERE IsDeleted = true", include_deleted=True)
         assert deleted["totalSize"] == 90
-        session.close()
+        streamed = sum(1 for _ in sf.query_all_iter("SELECT Id FROM Account"))
+        assert streamed == 4410
+
+
+def test_simple_salesforce_client_credentials_login(monkeypatch):
+    """simple-salesforce's own OAuth login (client credentials, Basic auth) and re-login on an expired token.
+
+    Not how one would point it at a real org: the SDK pastes ``domain`` into
+    ``https://{domain}.salesforce.com/services/oauth2/token``, so a domain ending in the token path
+    and ``?`` turns the ``.salesforce.com/...`` tail into a query string (which the sandbox ignores).
+    The SDK and its transport are untouched; only the argument is bent.
+    """
+    trust_session_verify(monkeypatch)
+    with (
+        SalesforceSandbox(seed=5, records={"Account": 2500}, now=NOW, tls=True) as sb,
+        requests.Session() as session,
+    ):
+        session.verify = sb.ca_file
+        sf = Salesforce(
+            consumer_key="appflow-sandbox",
+            consumer_secret="appflow-sandbox-secret",
+            domain=f"127.0.0.1:{sb.port}/services/oauth2/token?",
+            session=session,
+        )
+        assert sf.sf_instance == f"127.0.0.1:{sb.port}"
+        assert sf.query_all("SELECT Id FROM Account")["totalSize"] == 2500 - 50
+        sb.expire_tokens()  # the next call gets 401 INVALID_SESSION_ID; the SDK logs in again
+        assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 2450

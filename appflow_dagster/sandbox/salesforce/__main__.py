@@ -2,6 +2,8 @@
 
 ``--page-cache-mb`` sizes the rendered-page cache (0 disables it); ``--prerender SOQL`` (repeatable)
 renders a query's pages into it at start, on a background thread, and prints a second line when done.
+``--tls`` serves https:// with a throwaway certificate; the ready line then ends with
+``(CA file: PATH)``, the PEM a client trusts (e.g. ``requests`` ``verify=PATH``).
 """
 
 import argparse
@@ -41,6 +43,11 @@ def main(argv: list[str] | None = None) -> None:
         default=DEFAULT_PRERENDER_VERSION,
         help="API version of pre-rendered pages (default %(default)s)",
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve https:// with a throwaway self-signed CA (printed in the ready line; needs cryptography)",
+    )
     args = parser.parse_args(argv)
     records = json.loads(args.records) if args.records.strip().startswith("{") else int(args.records)
     serve(
@@ -51,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         page_cache_bytes=args.page_cache_mb << 20,
         prerender=args.prerender,
         prerender_version=args.prerender_version.lstrip("v"),
+        tls=args.tls,
     )
 
 

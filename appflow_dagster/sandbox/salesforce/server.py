@@ -5,6 +5,14 @@ parallel sub-window readers stay independent). Each response is one gathered ``s
 status line + headers and the body bytes (no body copy, no per-chunk flush), TCP_NODELAY and a
 4 MiB send buffer.
 
+TLS is optional (``tls=True`` / ``--tls``): a throwaway CA and server certificate for the loopback
+names are made at start in a temp dir (``tls.py``, needs ``cryptography``), the server speaks
+``https://`` and ``ca_file`` is the PEM a client trusts, so vendor SDKs that always build
+``https://`` URLs (simple-salesforce) work unmodified. Each accepted socket is wrapped without
+handshaking and the handshake runs on the connection's own thread (a slow or refused client never
+stalls ``accept``). SSL sockets have no ``sendmsg``: under TLS a response is two ``sendall`` calls
+(headers, then the body in 16 KiB records), slower than the plain path, which stays the default.
+
 Pages are cached: the bytes of each page of a query live in a ``PageCache`` (LRU by bytes, 2 GiB by
 default: ``page_cache_bytes`` / ``--page-cache-mb``; 0 disables) keyed by (query locator, API
 version, endpoint, page offset). Query locators are deterministic, a hash of (version, queryAll or
@@ -40,13 +48,19 @@ import hmac
 import logging
 import re
 import secrets
+import shutil
+import signal
 import socket
+import ssl
+import sys
+import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -71,6 +85,7 @@ _DATA = re.compile(r"^/services/data/v(\d+\.\d)(/.*)?$")
 _LOCATOR = re.compile(r"^(01g[0-9A-Za-z]{15})-(\d+)$")
 _BATCH = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
 SEND_BUFFER = 4 << 20
+TLS_HANDSHAKE_TIMEOUT_S = 30.0
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 DEFAULT_PRERENDER_VERSION = "58.0"  # the project connector's default API version
 
@@ -355,6 +370,10 @@ class _Handler(BaseHTTPRequestHandler):
     api: SalesforceApi  # set on the per-server subclass
 
     def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):  # wrapped unhandshaken by _TlsServer.get_request
+            self.request.settimeout(TLS_HANDSHAKE_TIMEOUT_S)
+            self.request.do_handshake()
+            self.request.settimeout(None)
         super().setup()
         try:  # room for a whole 2.5 MB page: sendall returns as soon as the kernel holds it
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
@@ -375,6 +394,10 @@ class _Handler(BaseHTTPRequestHandler):
         head = b"".join(lines) + b"\r\n"
         lines.clear()
         sock = self.connection
+        if isinstance(sock, ssl.SSLSocket):  # no sendmsg on SSL sockets
+            sock.sendall(head)
+            sock.sendall(data)
+            return
         sent = sock.sendmsg([head, data])
         if sent < len(head):
             sock.sendall(head[sent:])
@@ -430,8 +453,29 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, [{"errorCode": "UNKNOWN_EXCEPTION", "message": "An unexpected error occurred."}])
 
 
+class _TlsServer(ThreadingHTTPServer):
+    """HTTPS: accepted sockets are wrapped here and handshake in ``_Handler.setup`` (per-connection thread)."""
+
+    ssl_context: ssl.SSLContext
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, addr = self.socket.accept()
+        try:
+            return self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+        except BaseException:
+            sock.close()
+            raise
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ssl.SSLError | ConnectionError | TimeoutError):  # e.g. a client refusing our CA
+            log.debug("TLS connection from %s failed: %s", client_address, exc)
+            return
+        super().handle_error(request, client_address)
+
+
 class SalesforceSandbox:
-    """A Salesforce REST API emulator served over HTTP on a background thread.
+    """A Salesforce REST API emulator served over HTTP (or HTTPS) on a background thread.
 
     Args:
         seed: drives every generated value; the same seed gives the same records.
@@ -444,6 +488,8 @@ class SalesforceSandbox:
             thread (``wait_prerendered`` blocks until done); requests are served meanwhile.
         prerender_version: the API version (``"58.0"``) the pre-rendered pages are for.
         renderahead: pages after the one just served that a worker renders for sequential readers.
+        tls: serve ``https://`` with a throwaway certificate made at start (needs ``cryptography``);
+            ``ca_file`` is then the PEM a client trusts. Plain HTTP (the default) is faster.
     """
 
     def __init__(
@@ -461,8 +507,11 @@ class SalesforceSandbox:
         prerender: Sequence[str] = (),
         prerender_version: str = DEFAULT_PRERENDER_VERSION,
         renderahead: int = 2,
+        tls: bool = False,
     ):
-        self.host, self.port = host, port
+        self.host, self.port, self.tls = host, port, tls
+        self.ca_file: str | None = None
+        self._tls_dir: str | None = None
         self.dataset = Dataset(seed=seed, records=records, now=now)
         self.api = SalesforceApi(
             self.dataset,
@@ -481,11 +530,31 @@ class SalesforceSandbox:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    def _tls_context(self) -> ssl.SSLContext:
+        try:
+            from appflow_dagster.sandbox.salesforce.tls import make_certificates, server_context
+        except ImportError as e:
+            raise RuntimeError(f"tls=True needs the cryptography package ({e})") from e
+        self._tls_dir = tempfile.mkdtemp(prefix="appflow-sf-sandbox-tls-")
+        ca_file, cert_file, key_file = make_certificates(Path(self._tls_dir), self.host)
+        self.ca_file = str(ca_file)
+        return server_context(cert_file, key_file)
 
     def start(self) -> "SalesforceSandbox":
         handler = type("Handler", (_Handler,), {"api": self.api})
-        server = ThreadingHTTPServer((self.host, self.port), handler)
+        server: ThreadingHTTPServer
+        if self.tls:
+            try:
+                ctx = self._tls_context()
+                server = _TlsServer((self.host, self.port), handler)
+            except BaseException:
+                self._remove_tls_dir()
+                raise
+            server.ssl_context = ctx
+        else:
+            server = ThreadingHTTPServer((self.host, self.port), handler)
         server.daemon_threads = True
         self.port = server.server_address[1]
         self.api.instance_url = self.url
@@ -534,6 +603,12 @@ class SalesforceSandbox:
             self._thread.join(timeout=5)
             self._thread = None
         self.api.close()
+        self._remove_tls_dir()
+
+    def _remove_tls_dir(self) -> None:
+        if self._tls_dir is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
+            self._tls_dir = self.ca_file = None
 
     def expire_tokens(self) -> None:
         """Invalidate every access token issued so far (clients must refresh)."""
@@ -546,6 +621,10 @@ class SalesforceSandbox:
         self.stop()
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
@@ -554,8 +633,12 @@ def serve(
     page_cache_bytes: int = DEFAULT_PAGE_CACHE_BYTES,
     prerender: Sequence[str] = (),
     prerender_version: str = DEFAULT_PRERENDER_VERSION,
+    tls: bool = False,
 ) -> None:
-    """Serve until interrupted; prints one ready line (for the CLI and ``python -m``), then one when pre-rendered."""
+    """Serve until interrupted; prints one ready line (for the CLI and ``python -m``), then one when pre-rendered.
+
+    With ``tls`` the ready line ends with ``(CA file: PATH)``, the certificate a client must trust.
+    """
     sb = SalesforceSandbox(
         seed=seed,
         records=records,
@@ -564,8 +647,14 @@ def serve(
         page_cache_bytes=page_cache_bytes,
         prerender=prerender,
         prerender_version=prerender_version,
+        tls=tls,
     ).start()
-    print(f"Salesforce sandbox on {sb.url}", flush=True)
+    ca = f" (CA file: {sb.ca_file})" if sb.ca_file else ""
+    print(f"Salesforce sandbox on {sb.url}{ca}", flush=True)
+    if (
+        threading.current_thread() is threading.main_thread()
+    ):  # SIGTERM stops cleanly too (removes the TLS dir)
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         if prerender:
             sb.wait_prerendered()
