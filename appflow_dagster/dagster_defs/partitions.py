@@ -53,6 +53,8 @@ def _fmt(cron: str) -> str:
     return "%Y-%m-%d" if (minute, hour) == ("0", "0") else "%Y-%m-%d-%H:%M"
 
 
+#: After sensor downtime, at most this many missed windows are run (older ones: backfill them).
+MAX_CATCHUP_WINDOWS = 24
 #: Partition keys of fixed-interval windows (``rate(90 minutes)``): the window start, UTC.
 WINDOW_KEY_FMT = "%Y-%m-%dT%H:%M"
 
@@ -131,20 +133,25 @@ def window_sensor_for(flow: FlowSpec, job: Any, first_seen: FirstSeenStore) -> d
         if trig.schedule_end_time is not None and now > trig.schedule_end_time:
             now = trig.schedule_end_time
         last_fire = sched.align_down(cadence, now)
-        window_start = last_fire - cadence.fixed_interval  # type: ignore[operator]
-        key = window_start.astimezone(UTC).strftime(WINDOW_KEY_FMT)
+        if incremental:
+            assert first is not None
+            windows = [s for s, _ in sched.partition_windows(cadence, first, until=last_fire)]
+        else:
+            windows = [last_fire - cadence.fixed_interval]  # type: ignore[operator]
+        keys = [w.astimezone(UTC).strftime(WINDOW_KEY_FMT) for w in windows]
+        # Windows that closed since the last tick: all of them after downtime (up to
+        # MAX_CATCHUP_WINDOWS), only the latest on the first tick, as a schedule would.
+        due = [k for k in keys if context.cursor is not None and k > context.cursor][-MAX_CATCHUP_WINDOWS:]
+        due = due or ([keys[-1]] if keys and keys[-1] != context.cursor else [])
+        if due:
+            context.update_cursor(due[-1])
         if not incremental:
-            return dg.RunRequest(run_key=key)
-        assert first is not None
+            return [dg.RunRequest(run_key=k) for k in due]
         pdef = job.partitions_def
         existing = set(context.instance.get_dynamic_partitions(pdef.name))
-        keys = [
-            s.astimezone(UTC).strftime(WINDOW_KEY_FMT)
-            for s, _ in sched.partition_windows(cadence, first, until=last_fire)
-        ]
         new = [k for k in keys if k not in existing]
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key=key, partition_key=key)] if key in keys else [],
+            run_requests=[dg.RunRequest(run_key=k, partition_key=k) for k in due],
             dynamic_partitions_requests=[pdef.build_add_request(new)] if new else [],
         )
 

@@ -88,7 +88,9 @@ def predicate(spec: FilterSpec, schema: pl.Schema) -> pl.Expr:
     """The keep-predicate of one Filter task over a batch with ``schema``.
 
     Null values fail every comparison except ``NOT_EQUAL_TO``, which keeps them (as SOQL's ``!=``
-    does, so a pushed-down and an in-engine filter select the same records).
+    does, so a pushed-down and an in-engine filter select the same records). For the same reason
+    ``EQUAL_TO``, ``NOT_EQUAL_TO`` and ``CONTAINS`` on text ignore case, like SOQL's ``=``, ``!=``
+    and ``LIKE``.
     """
     if spec.field not in schema:
         raise ValueError(f"tasks[{spec.task_index}] Filter: source field {spec.field!r} is not in the batch")
@@ -96,14 +98,19 @@ def predicate(spec: FilterSpec, schema: pl.Schema) -> pl.Expr:
     col = pl.col(spec.field)
     op = spec.operator
     if op == "CONTAINS":
-        text = col if dtype == pl.String else col.cast(pl.String)
-        pred = pl.any_horizontal([text.str.contains(v, literal=True) for v in spec.values])
+        text = (col if dtype == pl.String else col.cast(pl.String)).str.to_lowercase()
+        pred = pl.any_horizontal([text.str.contains(v.lower(), literal=True) for v in spec.values])
         return pred.fill_null(False)
     lits = _literals(spec, dtype)
     if dtype == pl.String and lits and not isinstance(lits[0], str):
         declared = polars_type(spec.data_type)
         if declared is not None:
             col = convert(col, dtype, declared)[0]
+    elif dtype == pl.String and op in ("EQUAL_TO", "NOT_EQUAL_TO"):
+        # Text equality ignores case, as SOQL's = and != do: the same flow selects the same
+        # records whether its filter is pushed down to the source or evaluated here.
+        col = col.str.to_lowercase()
+        lits = tuple(v.lower() if isinstance(v, str) else v for v in lits)
     if op == "EQUAL_TO":
         pred = col.is_in(lits)
     elif op == "NOT_EQUAL_TO":

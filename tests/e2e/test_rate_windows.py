@@ -37,6 +37,15 @@ def test_ninety_minute_windows_become_partitions_via_the_window_sensor(demo_env)
     assert request.partition_key == keys[-1] == request.run_key
     assert starts[-1] + timedelta(minutes=90) <= datetime.now(UTC)
 
+    # After downtime, every window that closed since the cursor is run (here: the last three).
+    with dg.build_sensor_context(instance=instance, definitions=defs, cursor=keys[-4]) as context:
+        caught_up = sensor(context)
+    assert [r.partition_key for r in caught_up.run_requests] == keys[-3:]
+    assert context.cursor == keys[-1]
+    # Nothing new since the cursor: no run.
+    with dg.build_sensor_context(instance=instance, definitions=defs, cursor=keys[-1]) as context:
+        assert sensor(context).run_requests == []
+
     instance.add_dynamic_partitions("appflow_demo_opportunity_daily_windows", keys)
     run = defs.resolve_job_def("appflow_demo_opportunity_daily").execute_in_process(
         partition_key=keys[-1], instance=instance
@@ -54,7 +63,7 @@ def test_seven_day_complete_pull_runs_from_the_window_sensor(demo_env) -> None:
     assert not [s for s in defs.schedules or [] if "opportunity" in s.name]
     sensor = defs.resolve_sensor_def("appflow_demo_opportunity_daily_windows_sensor")
     with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), definitions=defs) as context:
-        request = sensor(context)
+        (request,) = sensor(context)
     assert isinstance(request, dg.RunRequest) and request.partition_key is None
     start = datetime.strptime(request.run_key, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
     assert (start - datetime(2026, 1, 1, 0, 10, tzinfo=UTC)) % timedelta(days=7) == timedelta(0)
