@@ -358,7 +358,9 @@ class SalesforceConnector:
                 yield item
         finally:
             stop.set()
-            thread.join(timeout=30)
+            # A producer inside an HTTP retry cannot be interrupted; it is a daemon and exits at its
+            # next step once it sees `stop` (or the closed client), so do not hold the failure up.
+            thread.join(timeout=1)
 
     def close(self) -> None:
         if self._owns_http:
