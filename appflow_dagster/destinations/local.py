@@ -1,5 +1,7 @@
 """A bucket as a folder on the local filesystem (the demo's default destination)."""
 
+import fcntl
+import hashlib
 import os
 import shutil
 import uuid
@@ -53,6 +55,28 @@ class LocalFileStore:
 
     def read_bytes(self, key: str) -> bytes:
         return self._path(key).read_bytes()
+
+    def read_versioned(self, key: str) -> tuple[bytes, str]:
+        """The content and its version token (a SHA-256), for :meth:`write_bytes_if`."""
+        data = self.read_bytes(key)
+        return data, hashlib.sha256(data).hexdigest()
+
+    def write_bytes_if(self, key: str, data: bytes, token: str | None) -> bool:
+        """Compare-and-swap: write ``key`` only if its content still has version ``token`` (absent
+        when None). Writers of one key serialize on a lock file beside it (``flock``: processes of
+        this host, or a filesystem that honours it)."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(f".{path.name}.lock"), "ab") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                current: str | None = hashlib.sha256(path.read_bytes()).hexdigest()
+            except FileNotFoundError:
+                current = None
+            if current != token:
+                return False
+            self.write_bytes(key, data)
+        return True
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()

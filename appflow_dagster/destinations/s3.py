@@ -75,10 +75,13 @@ class S3FileStore:
     """One S3 bucket. Staging lives under ``<root>/_staging/<execution_id>/``; promotion is a
     server-side copy (multipart for large objects) followed by a delete."""
 
-    def __init__(self, client: Any, bucket: str):
+    def __init__(self, client: Any, bucket: str, *, conditional_writes: bool = True):
         self.client = client
         self.bucket = bucket
         self.uri = f"s3://{bucket}"
+        #: S3 conditional puts (``If-Match`` / ``If-None-Match``) for manifests; turn off for an
+        #: S3-compatible store without them (the commit then writes manifests unconditionally).
+        self.conditional_writes = conditional_writes
 
     def open_write(self, key: str) -> BinaryIO:
         return cast(BinaryIO, _S3Upload(self.client, self.bucket, check_key(key)))
@@ -91,6 +94,35 @@ class S3FileStore:
             return self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"].read()
         except self.client.exceptions.NoSuchKey as e:
             raise FileNotFoundError(f"{self.uri}/{key}") from e
+
+    def read_versioned(self, key: str) -> tuple[bytes, str]:
+        """The content and its ETag, for :meth:`write_bytes_if`."""
+        try:
+            obj = self.client.get_object(Bucket=self.bucket, Key=check_key(key))
+        except self.client.exceptions.NoSuchKey as e:
+            raise FileNotFoundError(f"{self.uri}/{key}") from e
+        return obj["Body"].read(), str(obj["ETag"])
+
+    def write_bytes_if(self, key: str, data: bytes, token: str | None) -> bool:
+        """Compare-and-swap by a conditional put: ``If-Match: token``, or ``If-None-Match: *`` when
+        ``token`` is None. False when another writer came first (412, 409, or the key is gone)."""
+        if not self.conditional_writes:
+            self.write_bytes(key, data)
+            return True
+        cond = {"IfMatch": token} if token is not None else {"IfNoneMatch": "*"}
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, **cond)
+        except self.client.exceptions.ClientError as e:
+            status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            code = e.response.get("Error", {}).get("Code")
+            if status in (409, 412) or code in (
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+                "NoSuchKey",
+            ):
+                return False
+            raise
+        return True
 
     def exists(self, key: str) -> bool:
         try:

@@ -20,7 +20,7 @@ import pyarrow as pa
 from appflow_dagster.connectors.base import ObjectInfo, SourceConnector, Window
 from appflow_dagster.destinations import StoreResolver, resolver_from_env
 from appflow_dagster.destinations.base import FileStore
-from appflow_dagster.destinations.commit import RunCommit
+from appflow_dagster.destinations.commit import RunCommit, partition_manifest_key, read_json
 from appflow_dagster.engine.checks import IdTracker
 from appflow_dagster.engine.layout import Layout, error_root, flow_root
 from appflow_dagster.engine.tasks import Pipeline, ValidationStat, compile_tasks
@@ -168,19 +168,33 @@ def run_transfer(
                 on_progress(read, writer.records_written)
         files = writer.close()
         err_files = err_writer.close() if err_writer is not None else []
+        if err_commit is None and partition_key is not None:
+            err_commit = _stale_error_output(flow, resolve, execution_id, partition_key, store, root)
+        if new_version and layout.uses_schema_version:
+            record_schema_version(store, root, signature, version)
+        data_meta = {"records": writer.records_written, "schema_version": version}
+        final: list[str] = []
+        if err_commit is None:
+            final = commit.commit(data_meta)
+        else:
+            # One commit point for both outputs: the error output is promoted and its execution
+            # manifest written first, but the previous errors of the partition are replaced only
+            # once the data has committed (``then``). If the data commit fails, the error commit
+            # is undone too, so a failed run leaves the previous data *and* the previous error
+            # records; a run never reports data complete while its failed records are lost.
+            # (A kill -9 between the two commit points still recovers the errors forward.)
+            err_files = err_commit.commit(
+                {"records": failed}, then=lambda: final.extend(commit.commit(data_meta))
+            )
     except BaseException:
         writer.abort()
-        commit.abort()
-        if err_writer is not None and err_commit is not None:
+        commit.abort()  # a commit that started settles itself; this only drops staging
+        if err_writer is not None:
             err_writer.abort()
+        if err_commit is not None:
             err_commit.abort()
         raise
 
-    if new_version and layout.uses_schema_version:
-        record_schema_version(store, root, signature, version)
-    final = commit.commit({"records": writer.records_written, "schema_version": version})
-    if err_commit is not None:
-        err_files = err_commit.commit({"records": failed})
     sizes = {w.key: store.size(w.key) for w in files}
     return TransferResult(
         execution_id=execution_id,
@@ -208,11 +222,31 @@ def _error_output(
     data_store: FileStore, data_root: str,
 ) -> tuple[RunCommit | None, ErrorWriter | None]:  # fmt: skip
     """Where failed records go: the error location, else ``_appflow/errors`` below the flow's root."""
-    loc = error_root(flow)
-    if loc is None:
-        store, root = data_store, data_root + "/_appflow/errors"
-    else:
-        store, root = resolve(loc[0]), loc[1]
+    store, root = _error_location(flow, resolve, data_store, data_root)
     commit = RunCommit(store, root, execution_id, partition_key)
     commit.begin()
     return commit, ErrorWriter(commit, root, execution_id)
+
+
+def _stale_error_output(
+    flow: FlowSpec, resolve: StoreResolver, execution_id: str, partition_key: str,
+    data_store: FileStore, data_root: str,
+) -> RunCommit | None:  # fmt: skip
+    """A partition re-run without failed records still replaces the partition's previous error
+    records (an empty error commit), exactly as its data replaces the previous data."""
+    store, root = _error_location(flow, resolve, data_store, data_root)
+    if read_json(store, partition_manifest_key(root, partition_key)) is None:
+        return None
+    commit = RunCommit(store, root, execution_id, partition_key)
+    commit.begin()
+    return commit
+
+
+def _error_location(
+    flow: FlowSpec, resolve: StoreResolver, data_store: FileStore, data_root: str
+) -> tuple[FileStore, str]:
+    """The error location, else ``_appflow/errors`` below the flow's root."""
+    loc = error_root(flow)
+    if loc is None:
+        return data_store, data_root + "/_appflow/errors"
+    return resolve(loc[0]), loc[1]

@@ -14,7 +14,7 @@ from fakes import InMemorySource
 from appflow_dagster.connectors.base import FieldInfo, ObjectInfo
 from appflow_dagster.destinations import LocalFileStore, S3FileStore, store_for
 from appflow_dagster.destinations.base import FileStore
-from appflow_dagster.destinations.commit import RunCommit, committed_files, recover
+from appflow_dagster.destinations.commit import CommitIncomplete, RunCommit, committed_files, recover
 from appflow_dagster.engine.transfer import run_transfer
 from appflow_dagster.spec.model import (
     AggregationConfig,
@@ -152,3 +152,167 @@ def test_live_runs_are_left_alone(tmp_path: Path) -> None:
     store.write_bytes(live.staging_key("flow/live/x.jsonl"), b"1")
     assert recover(store, "flow", current_execution_id="other") == []
     assert store.exists(live.staged["flow/live/x.jsonl"])
+
+
+class Flaky:
+    """A store that fails chosen calls: ``fail[name] = n`` fails the n-th call (1-based) of ``name``,
+    ``fail[name] = "always"`` every call from now on; everything else goes to the wrapped store."""
+
+    def __init__(self, inner: FileStore, **fail: int | str):
+        self.inner, self.fail, self.calls = inner, dict(fail), dict.fromkeys(fail, 0)
+        self.uri = inner.uri
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.inner, name)
+        if name not in self.fail:
+            return target
+
+        def call(*args: Any, **kw: Any) -> Any:
+            self.calls[name] += 1
+            if self.fail[name] in ("always", self.calls[name]):
+                raise OSError(f"injected: {name} #{self.calls[name]}")
+            return target(*args, **kw)
+
+        return call
+
+
+def _store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> FileStore:
+    return LocalFileStore(tmp_path, "b") if kind == "local" else request.getfixturevalue("s3")[0]
+
+
+def _run(store: FileStore, exec_id: str, keys: list[str], pk: str | None = "p", **kw: Any) -> RunCommit:
+    rc = RunCommit(store, "flow", exec_id, pk)
+    rc.begin()
+    for k in keys:
+        store.write_bytes(rc.staging_key(k), exec_id.encode())
+    return rc
+
+
+def _meta_left(store: FileStore) -> list[str]:
+    return [k for k in store.list("") if "/runs/" in k or "staging" in k]
+
+
+OLD = ["flow/old/a.jsonl", "flow/old/b.jsonl"]
+NEW = [f"flow/new/{i}.jsonl" for i in range(6)]
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+@pytest.mark.parametrize("fail", [{"move": 5}, {"write_bytes": 2}])
+def test_a_commit_failing_before_its_commit_point_rolls_back_at_once(
+    kind: str, fail: dict[str, int], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The 5th promotion, or the execution manifest's put, fails: the run's promoted files are
+    deleted at once and exactly the previous committed state stays — no record for a later run."""
+    store = _store(kind, tmp_path, request)
+    _run(store, "old", OLD).commit()
+    rc = _run(store, "new", NEW)
+    rc.store = Flaky(store, **fail)  # type: ignore[assignment]  # write_bytes #1: the run record
+    with pytest.raises(OSError, match="injected"):
+        rc.commit()
+    assert visible(store) == OLD
+    assert committed_files(store, "flow", "p") == OLD
+    assert not store.exists("flow/_appflow/executions/new.json")
+    assert _meta_left(store) == []
+    rc.abort()  # what the transfer's error path calls: harmless now
+    assert visible(store) == OLD
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_a_commit_failing_after_its_commit_point_rolls_forward(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    store = _store(kind, tmp_path, request)
+    _run(store, "old", OLD).commit()
+    # one failed delete of the replaced keys: rolled forward at once, the commit succeeds
+    flaky = Flaky(store, delete=1)
+    assert _run(flaky, "new", NEW[:2]).commit() == NEW[:2]  # type: ignore[arg-type]
+    assert visible(store) == NEW[:2] and _meta_left(store) == []
+    # the store stays down after the commit point: CommitIncomplete, the record stays and the
+    # next run (any process) rolls it forward
+    flaky = Flaky(store, delete="always")
+    with pytest.raises(CommitIncomplete):
+        _run(flaky, "newer", ["flow/newer/a.jsonl"]).commit()  # type: ignore[arg-type]
+    assert committed_files(store, "flow", "p") == ["flow/newer/a.jsonl"]
+    assert recover(store, "flow", current_execution_id="x", is_live=_never_live) == ["newer"]
+    assert visible(store) == ["flow/newer/a.jsonl"] and _meta_left(store) == []
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+@pytest.mark.parametrize("died", ["promoting", "committed"])
+def test_a_retry_with_the_same_execution_id_settles_the_failed_attempt(
+    kind: str, died: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A Dagster step retry keeps the run id: ``begin`` rolls the dead attempt's record back (or
+    forward) instead of overwriting it, so files it promoted under other keys are not orphaned."""
+    store = _store(kind, tmp_path, request)
+    _run(store, "old", OLD).commit()
+    first = _run(store, "run", ["flow/13/run/0.jsonl", "flow/13/run/1.jsonl"])
+    down = Flaky(store, move=2) if died == "promoting" else Flaky(store, delete="always")
+    first.store = down  # type: ignore[assignment]
+    down.fail["delete"] = "always"  # the store is gone: nothing can be undone, the record stays
+    with pytest.raises((OSError, CommitIncomplete)):
+        first.commit()
+    assert store.list("flow/_appflow/runs/") and store.exists("flow/13/run/0.jsonl")
+    retry = _run(store, "run", ["flow/14/run/0.jsonl"])  # same id, an hour later, new process
+    assert retry.commit() == ["flow/14/run/0.jsonl"]
+    assert visible(store) == ["flow/14/run/0.jsonl"]
+    assert committed_files(store, "flow", "p") == ["flow/14/run/0.jsonl"]
+    assert _meta_left(store) == []
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_an_unpartitioned_retry_replaces_its_own_earlier_commit(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    store = _store(kind, tmp_path, request)
+    _run(store, "run", ["flow/13/run/0.jsonl", "flow/13/run/1.jsonl"], pk=None).commit()
+    _run(store, "run", ["flow/14/run/0.jsonl"], pk=None).commit()
+    assert visible(store) == ["flow/14/run/0.jsonl"] == committed_files(store, "flow", None)
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+@pytest.mark.parametrize("cas", [True, False])
+def test_concurrent_runs_of_a_partition_the_later_commit_supersedes(
+    kind: str, cas: bool, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A scheduled and a manual run of one partition both read the previous manifest; ``a``
+    commits while ``b`` is between its commit point and its partition manifest: ``b`` sees it on
+    the re-read and deletes ``a``'s keys too."""
+    store = _store(kind, tmp_path, request)
+    if not cas:
+        store = Flaky(store, read_versioned="always", write_bytes_if="always")  # type: ignore[assignment]
+        store.read_versioned = None  # type: ignore[attr-defined]  # a store without compare-and-swap
+        store.write_bytes_if = None  # type: ignore[attr-defined]
+    _run(store, "old", OLD).commit()
+    a = _run(store, "a", ["flow/a/0.jsonl"])
+    b = _run(store, "b", ["flow/b/0.jsonl"])
+    b.commit(then=a.commit)
+    assert visible(store) == ["flow/b/0.jsonl"] == committed_files(store, "flow", "p")
+    assert not store.exists("flow/_appflow/executions/a.json")
+    assert _meta_left(store) == []
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_compare_and_swap_closes_the_window_after_the_re_read(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """``a`` commits between ``b``'s re-read of the partition manifest and ``b``'s write: the
+    conditional write refuses, ``b`` re-reads, supersedes ``a``; nothing is orphaned."""
+    store = _store(kind, tmp_path, request)
+    _run(store, "old", OLD).commit()
+    a = _run(store, "a", ["flow/a/0.jsonl"])
+    inner_read = store.read_versioned  # type: ignore[attr-defined]
+    state = {"n": 0}
+
+    def read_then_race(key: str) -> tuple[bytes, str]:
+        got = inner_read(key)
+        state["n"] += 1
+        if state["n"] == 1 and "/partitions/" in key:
+            a.commit()  # lands after b's read, before b's write
+        return got
+
+    b = _run(store, "b", ["flow/b/0.jsonl"])
+    store.read_versioned = read_then_race  # type: ignore[attr-defined]
+    b.commit()
+    assert visible(store) == ["flow/b/0.jsonl"] == committed_files(store, "flow", "p")
+    assert _meta_left(store) == []

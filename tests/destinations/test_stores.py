@@ -77,3 +77,17 @@ def test_resolver_from_env(tmp_path: Path, s3_client_factory: Callable[[], Any],
     assert isinstance(s3, S3FileStore) and s3.client.meta.endpoint_url == moto_server
     assert isinstance(resolver_from_env(env={})("x"), S3FileStore)
     assert isinstance(store_for("x", local_root=None, s3_client_factory=s3_client_factory), S3FileStore)
+
+
+def test_compare_and_swap_write(store: FileStore) -> None:
+    """``write_bytes_if``: the partition manifest's compare-and-swap (S3 conditional puts, a lock locally)."""
+    cas: Any = store
+    assert cas.write_bytes_if("m.json", b"1", None)  # absent: created
+    assert not cas.write_bytes_if("m.json", b"2", None)  # present now: refused
+    data, token = cas.read_versioned("m.json")
+    assert data == b"1"
+    assert cas.write_bytes_if("m.json", b"3", token)
+    assert not cas.write_bytes_if("m.json", b"4", token)  # stale token: refused
+    assert store.read_bytes("m.json") == b"3"
+    with pytest.raises(FileNotFoundError):
+        cas.read_versioned("nope.json")

@@ -307,3 +307,128 @@ def test_kill_9_mid_write_leaves_nothing_visible(tmp_path: Path) -> None:
     # ... and the next run cleaned them up.
     remaining = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
     assert not any("killed" in r for r in remaining), remaining
+
+
+class FlakyStore(LocalFileStore):
+    """A local bucket whose ``move`` number ``fail_move`` raises, and which can go down entirely
+    (``down``: every later call raises) or refuse manifest puts (``fail_manifest``)."""
+
+    def __init__(self, root: Path, bucket: str, fail_move: int = 0, down: bool = False,
+                 fail_manifest: bool = False):  # fmt: skip
+        super().__init__(root, bucket)
+        self.fail_move, self.go_down, self.fail_manifest = fail_move, down, fail_manifest
+        self.moves, self.is_down = 0, False
+
+    def _check(self) -> None:
+        if self.is_down:
+            raise OSError("store unavailable")
+
+    def move(self, src: str, dst: str) -> None:
+        self._check()
+        self.moves += 1
+        if self.moves == self.fail_move:
+            self.is_down = self.go_down
+            raise OSError("S3 503 / disk full during promote")
+        super().move(src, dst)
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        self._check()
+        if self.fail_manifest and "/_appflow/executions/" in key:
+            raise OSError("manifest put refused")
+        super().write_bytes(key, data)
+
+    def delete(self, keys: Sequence[str]) -> None:
+        self._check()
+        super().delete(keys)
+
+    def delete_prefix(self, prefix: str) -> None:
+        self._check()
+        super().delete_prefix(prefix)
+
+
+def _run_on(flow, store_for_bucket, exec_id: str, pk="p", now=NOW, n=10) -> TransferResult:
+    return run_transfer(flow, FakeSource(n=n, page=4), execution_id=exec_id, window=None, partition_key=pk,
+                        store_resolver=store_for_bucket, now=now)  # fmt: skip
+
+
+def test_a_commit_failing_midway_leaves_exactly_the_previous_partition(tmp_path: Path) -> None:
+    """The 5th promotion fails: the run's own promoted files go at once, not a day later."""
+    flow = make_flow()
+    r1 = run(flow, FakeSource(n=10, page=4), tmp_path, exec_id="run-1", pk="p")
+    before = visible(tmp_path)
+    flaky = FlakyStore(tmp_path, "bucket", fail_move=2)  # run-2's 2nd promotion of 3
+    with pytest.raises(OSError, match="during promote"):
+        _run_on(flow, lambda b: flaky, "run-2")
+    assert visible(tmp_path) == before
+    store = LocalFileStore(tmp_path, "bucket")
+    assert [store.url(k) for k in committed_files(store, flow, "p")] == r1.files
+    assert [p for p in tmp_path.rglob("*") if "/runs/" in p.as_posix() or ".staging" in p.as_posix()] == []
+
+
+def test_a_step_retry_with_the_same_run_id_leaves_no_orphans(tmp_path: Path) -> None:
+    """Attempt 1 dies mid-commit (store gone: nothing undone, its record stays); the retry keeps
+    the run id, runs an hour later (another date folder) and settles attempt 1 first."""
+    flow = make_flow(prefix_config=PrefixConfig("PATH", "HOUR"))
+    run(flow, FakeSource(n=10, page=4), tmp_path, exec_id="run-1", pk="p")
+    flaky = FlakyStore(tmp_path, "bucket", fail_move=3, down=True)
+    with pytest.raises(OSError):
+        _run_on(flow, lambda b: flaky, "run-2")
+    assert any("/13/run-2/" in f for f in visible(tmp_path))  # attempt 1's promoted files
+    later = NOW.replace(hour=14)
+    r = _run_on(flow, lambda b: store_for(b, local_root=tmp_path), "run-2", now=later)
+    assert visible(tmp_path) == [
+        f"bucket/out/example-flow/2022/11/10/14/run-2/run-2-0000{i}.jsonl" for i in range(3)
+    ]
+    store = LocalFileStore(tmp_path, "bucket")
+    assert [store.url(k) for k in committed_files(store, flow, "p")] == r.files
+
+
+def _arith(flow: FlowSpec) -> FlowSpec:
+    arith = Task("Arithmetic", ("Name", "Amount"), "MULTIPLICATION", "Product", {})
+    return FlowSpec(flow.name, flow.source, flow.destinations, (*flow.tasks, arith), flow.trigger)
+
+
+@pytest.mark.parametrize("location", ["errors-bucket", None])
+def test_a_partition_rerun_without_failures_replaces_the_previous_error_records(
+    tmp_path: Path, location: str | None
+) -> None:
+    good = make_flow(error_handling=ErrorHandling(False, location, "failed" if location else None))
+    errors = (
+        (tmp_path / "errors-bucket") if location else (tmp_path / "bucket/out/example-flow/_appflow/errors")
+    )
+    r1 = run(_arith(good), FakeSource(n=10), tmp_path, exec_id="run-1", pk="2024-01-01")
+    assert r1.records_failed == 10 and len([p for p in errors.rglob("*.jsonl")]) == 1
+    other = run(_arith(good), FakeSource(n=10), tmp_path, exec_id="other", pk="2024-01-02")
+    r2 = run(good, FakeSource(n=10), tmp_path, exec_id="run-2", pk="2024-01-01")
+    assert r2.records_failed == 0 and r2.error_files == []
+    assert [p.name for p in errors.rglob("*.jsonl")] == [
+        "other-errors-00000.jsonl"
+    ]  # another partition's stay
+    assert other.records_failed == 10
+
+
+def test_data_and_error_output_commit_together(tmp_path: Path) -> None:
+    """If the error commit fails, nothing commits; if the data commit fails after the error
+    output's commit point, the error output is undone: the previous data and errors both stay."""
+    eh = ErrorHandling(False, "errors-bucket", "failed")
+    good, bad = make_flow(error_handling=eh), _arith(make_flow(error_handling=eh))
+
+    def failing(bucket_that_fails: str):
+        return lambda b: (
+            FlakyStore(tmp_path, b, fail_manifest=True)
+            if b == bucket_that_fails
+            else store_for(b, local_root=tmp_path)
+        )
+
+    store = LocalFileStore(tmp_path, "bucket")
+    for previous in (bad, good):  # previous errors, then previous data
+        r = run(previous, FakeSource(n=10), tmp_path, exec_id=f"prev-{len(visible(tmp_path))}", pk="p")
+        before = visible(tmp_path)
+        assert len(before) == 1 if previous is bad else 3
+        for bucket in ("errors-bucket", "bucket"):
+            with pytest.raises(OSError, match="manifest put refused"):
+                _run_on(bad, failing(bucket), "run-3")
+            assert visible(tmp_path) == before
+            assert [store.url(k) for k in committed_files(store, good, "p")] == r.files
+            left = [p for p in tmp_path.rglob("*") if "/runs/" in p.as_posix() or ".staging" in p.as_posix()]
+            assert left == []
