@@ -49,6 +49,21 @@ def demo_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DemoProject
 
 
 @pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's server (S3, Secrets Manager) on a free port of 127.0.0.1 for the whole session,
+    reached by the same boto3 code as production."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
 def sandbox() -> Iterator[object]:
     """The Salesforce sandbox over real HTTP on 127.0.0.1 (5,000 records per object)."""
     from appflow_dagster.sandbox.salesforce import SalesforceSandbox

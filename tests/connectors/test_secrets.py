@@ -1,7 +1,5 @@
 """Credential references: env, Secrets Manager (moto's server over HTTP), redaction, no leaks."""
 
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -60,29 +58,15 @@ def test_parse_ref_and_resolve_string(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_value("{{resolve:env:SF_HOST}}") == Secret("127.0.0.1:8443")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def secretsmanager() -> Iterator[Any]:
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield boto3.client(
-            "secretsmanager",
-            endpoint_url=f"http://127.0.0.1:{port}",
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-    finally:
-        server.stop()
+@pytest.fixture
+def secretsmanager(moto_server: str) -> Any:
+    return boto3.client(
+        "secretsmanager",
+        endpoint_url=moto_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def test_secretsmanager(secretsmanager: Any) -> None:

@@ -1,24 +1,11 @@
-"""S3 through moto's server on 127.0.0.1 (real HTTP, the same boto3 code as production)."""
+"""S3 through moto's server on 127.0.0.1 (``moto_server`` in tests/conftest.py)."""
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
-
-
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[str]:
-    """The endpoint URL of a moto server on a free port of 127.0.0.1, for the whole session."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -117,8 +117,13 @@ def test_failed_run_leaves_nothing_visible(demo_env, monkeypatch: pytest.MonkeyP
     assert "wrong-token" not in str(result.all_events)
 
 
-def test_s3_destination_against_moto(demo_env, moto_endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_s3_destination_against_moto(demo_env, moto_server, monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
+
+    moto_endpoint = moto_server
+    for var, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(var, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
     monkeypatch.setenv("APPFLOW_S3_ENDPOINT_URL", moto_endpoint)
     monkeypatch.setenv("APPFLOW_S3_BUCKETS", "appflow-demo-s3")
