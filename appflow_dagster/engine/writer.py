@@ -129,9 +129,10 @@ class OutputWriter:
 
     def _conform(self, df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
         """Cast to the file's column types; records whose values do not convert are split off."""
+        schema = df.schema  # one polars Schema per batch: building it costs per column
         if self._types is None:
-            self._types = {n: t for n, t in df.schema.items()}
-        casts = {n: t for n, t in self._types.items() if n in df.columns and df.schema[n] != t}
+            self._types = dict(schema)
+        casts = {n: t for n, t in self._types.items() if n in schema and schema[n] != t}
         if not casts:
             return df, None
         converted = df.with_columns(pl.col(n).cast(t, strict=False) for n, t in casts.items())
