@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from appflow_dagster.connectors.base import ConnectorError, FieldInfo
 
-__all__ = ["Page", "parse_page", "records_to_batch", "split_page"]
+__all__ = ["FrameSpec", "Page", "parse_page", "records_to_batch", "records_to_frame", "split_page"]
 
 _KEY = b'"records"'
 #: ``2024-05-01T12:34:56.000+0000``: the REST API's datetime format, always UTC.
@@ -148,6 +148,46 @@ def records_to_batch(
     return pa.RecordBatch.from_arrays(
         [_finish(c, f) for c, f in zip(columns, fields, strict=True)], schema=schema
     )
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    """What :func:`records_to_frame` needs per page, built once per read (not per page)."""
+
+    fields: tuple[FieldInfo, ...]
+    schema: pa.Schema
+    #: The types the JSON reader is asked for (dates and datetimes as strings).
+    loose: pl.Schema
+    #: Fields whose loose type is not their final type: finished column-wise like a batch's.
+    finish: tuple[FieldInfo, ...]
+
+    @classmethod
+    def of(cls, fields: Sequence[FieldInfo], schema: pa.Schema) -> "FrameSpec":
+        empty = pl.from_arrow(schema.empty_table())
+        assert isinstance(empty, pl.DataFrame)
+        final = empty.schema
+        loose = pl.Schema({f.name: _loose_type(f.arrow_type) for f in fields})
+        finish = tuple(f for f in fields if loose[f.name] != final[f.name])
+        return cls(tuple(fields), schema, loose, finish)
+
+
+def records_to_frame(records: bytes | list[Any], spec: FrameSpec) -> pl.DataFrame:
+    """The records as a polars frame equal to ``pl.from_arrow(records_to_batch(...))``, without
+    the per-column Arrow round trip: only date and datetime columns go through Arrow."""
+    if isinstance(records, bytes) and records.strip() not in (b"[]", b""):
+        try:
+            df = pl.read_json(io.BytesIO(records), schema=spec.loose)
+        except Exception:  # noqa: BLE001 - odd shapes take the slow path, as in records_to_batch
+            df = None
+        if df is not None:
+            if spec.finish:
+                df = df.with_columns(
+                    pl.Series(f.name, _finish(df.get_column(f.name).to_arrow(), f)) for f in spec.finish
+                )
+            return df
+    out = pl.from_arrow(records_to_batch(records, spec.fields, spec.schema))
+    assert isinstance(out, pl.DataFrame)
+    return out
 
 
 def _arrow_loose(t: pa.DataType) -> pa.DataType:

@@ -138,7 +138,9 @@ def run_transfer(
     stats: dict[int, ValidationStat] = {}
     ids = IdTracker([f.name for f in info.fields if f.source_type == "id"])
     try:
-        for batch in connector.read(
+        # A source may also offer ``read_frames`` (the same batches, already polars): no Arrow round trip.
+        read_frames = getattr(connector, "read_frames", None)
+        for batch in (read_frames or connector.read)(
             obj,
             fields=pipeline.source_fields,
             window=window if flow.source.datetime_type_field_name else None,
@@ -146,7 +148,7 @@ def run_transfer(
             conditions=pipeline.pushdown,
             include_deleted=bool(flow.source.properties.get("includeDeletedRecords")),
         ):
-            df = pl.from_arrow(batch)
+            df = batch if isinstance(batch, pl.DataFrame) else pl.from_arrow(batch)
             assert isinstance(df, pl.DataFrame)
             res = pipeline.apply(df)
             read += res.records_in

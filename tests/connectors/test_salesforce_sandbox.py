@@ -90,6 +90,20 @@ def test_full_read_across_pages_equals_count(sf: SalesforceConnector) -> None:
     assert pc.count_distinct(table.column("Id")).as_py() == live
 
 
+@pytest.mark.parametrize("obj", ["Account", "Opportunity"])
+def test_read_frames_equal_read(sf: SalesforceConnector, obj: str) -> None:
+    """The engine's polars path parses the same pages into the same frames as ``read``'s batches."""
+    import polars as pl
+
+    frames = list(sf.read_frames(obj))
+    batches = list(sf.read(obj))
+    assert len(frames) == len(batches) >= 1
+    for frame, batch in zip(frames, batches, strict=True):
+        expected = pl.from_arrow(batch)
+        assert isinstance(expected, pl.DataFrame)
+        assert frame.schema == expected.schema and frame.equals(expected)
+
+
 def test_include_deleted_reads_query_all(sf: SalesforceConnector) -> None:
     """``includeDeletedRecords`` → queryAll: the live records plus the deleted ones."""
     every = sum(b.num_rows for b in sf.read("Account", ["Id"], include_deleted=True))

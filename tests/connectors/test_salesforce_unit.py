@@ -9,7 +9,12 @@ import pytest
 import stamina
 
 from appflow_dagster.connectors.base import Condition, ConnectorError, SourceConnector
-from appflow_dagster.connectors.salesforce_page import records_to_batch, split_page
+from appflow_dagster.connectors.salesforce_page import (
+    FrameSpec,
+    records_to_batch,
+    records_to_frame,
+    split_page,
+)
 
 from .fake import CLIENT_SECRET, REFRESH_TOKEN, FakeSalesforce
 
@@ -218,3 +223,39 @@ def test_non_utc_datetimes_fall_back() -> None:
         pa.schema([("T", pa.timestamp("us", "UTC"))]),
     )
     assert batch.column(0).to_pylist() == [datetime(2024, 5, 1, 10, tzinfo=UTC), None]
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        b'[{"attributes":{"type":"A"},"Id":"a","N":1,"F":1.5,"B":true,"D":"2024-05-01",'
+        b'"T":"2024-05-01T12:34:56.789+0000"},{"Id":"b","N":null,"F":2,"B":false,"D":null,"T":null}]',
+        b'[{"Id":"a","T":"2024-05-01T12:00:00.000+0200","D":"2024-05-01"}]',  # non-UTC: polars parse
+        b'[{"Id":"a","N":{"nested":1}}]',  # odd shape: the orjson slow path
+        b"[]",
+        [{"Id": "a", "N": 3, "T": "2024-05-01T12:34:56.000+0000"}],  # an already parsed page
+    ],
+)
+def test_records_to_frame_equals_batch(records: bytes | list[object]) -> None:
+    import polars as pl
+
+    from appflow_dagster.connectors.base import FieldInfo
+
+    fields = [
+        FieldInfo("Id", "id", pa.string()),
+        FieldInfo("N", "int", pa.int64()),
+        FieldInfo("F", "double", pa.float64()),
+        FieldInfo("B", "boolean", pa.bool_()),
+        FieldInfo("D", "date", pa.date32()),
+        FieldInfo("T", "datetime", pa.timestamp("us", "UTC")),
+    ]
+    schema = pa.schema([pa.field(f.name, f.arrow_type) for f in fields])
+    try:
+        expected = pl.from_arrow(records_to_batch(records, fields, schema))
+    except Exception as exc:  # noqa: BLE001 - both paths must fail alike
+        with pytest.raises(type(exc)):
+            records_to_frame(records, FrameSpec.of(fields, schema))
+        return
+    frame = records_to_frame(records, FrameSpec.of(fields, schema))
+    assert isinstance(expected, pl.DataFrame)
+    assert frame.schema == expected.schema and frame.equals(expected)
