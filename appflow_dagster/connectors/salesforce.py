@@ -14,7 +14,7 @@ as AppFlow's Bulk API 2.0 path does (seeds/003:208).
 import logging
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -309,8 +309,7 @@ class SalesforceConnector:
         selected, schema, pages = self._query(
             object_name, fields, window, window_field, conditions, include_deleted
         )
-        batches = (records_to_batch(page.records, selected, schema) for page in pages)
-        yield from (self._prefetched(batches) if self._prefetch else batches)
+        yield from self._parsed(pages, lambda page: records_to_batch(page.records, selected, schema))
 
     def read_frames(
         self,
@@ -328,8 +327,7 @@ class SalesforceConnector:
             object_name, fields, window, window_field, conditions, include_deleted
         )
         spec = FrameSpec.of(selected, schema)
-        frames = (records_to_frame(page.records, spec) for page in pages)
-        yield from (self._prefetched(frames) if self._prefetch else frames)
+        yield from self._parsed(pages, lambda page: records_to_frame(page.records, spec))
 
     def _query(
         self,
@@ -363,9 +361,16 @@ class SalesforceConnector:
                 )
             yield page
 
-    def _prefetched(self, items: Iterator[_T]) -> Iterator[_T]:
-        """Fetch and parse pages one thread ahead: page N+1 downloads and parses (polars releases
-        the GIL while parsing JSON) while the engine transforms and writes page N."""
+    def _parsed(self, pages: Iterator[Page], parse: Callable[[Page], _T]) -> Iterator[_T]:
+        """``parse`` of each page. With prefetching, a pipeline of two threads ahead of the
+        consumer: one downloads page N+2 while the other parses page N+1 (polars releases the GIL
+        while parsing JSON) while the engine transforms and writes page N."""
+        if not self._prefetch:
+            return (parse(page) for page in pages)
+        return self._prefetched(parse(page) for page in self._prefetched(pages, "salesforce-fetch"))
+
+    def _prefetched(self, items: Iterator[_T], name: str = "salesforce-prefetch") -> Iterator[_T]:
+        """``items`` produced by a thread of their own, a few ahead of the consumer."""
         q: queue.Queue[Any] = queue.Queue(maxsize=_PREFETCH_DEPTH)
         stop = threading.Event()
 
@@ -386,8 +391,12 @@ class SalesforceConnector:
                 put(_DONE)
             except BaseException as exc:  # handed to the consumer, which re-raises it
                 put(exc)
+            finally:
+                close = getattr(items, "close", None)
+                if close is not None:  # stops an upstream prefetch thread now, not at garbage collection
+                    close()
 
-        thread = threading.Thread(target=produce, name="salesforce-prefetch", daemon=True)
+        thread = threading.Thread(target=produce, name=name, daemon=True)
         thread.start()
         try:
             while True:

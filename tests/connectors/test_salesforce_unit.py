@@ -191,6 +191,36 @@ def test_next_records_url_must_stay_on_the_data_api() -> None:
         list(sf.read("Account", ["Id"]))
 
 
+@pytest.mark.parametrize("method", ["read", "read_frames"])
+def test_prefetch_threads_stop_when_the_consumer_stops(method: str) -> None:
+    """Fetch and parse threads run ahead of the consumer; abandoning the read ends both."""
+    import threading
+    import time
+
+    fake = FakeSalesforce(records=40, page_size=2)
+    before = set(threading.enumerate())
+    with fake.connector(prefetch=True) as sf:
+        reader = getattr(sf, method)("Account", ["Id"])
+        next(reader)
+        ours = [t for t in threading.enumerate() if t not in before and t.name.startswith("salesforce-")]
+        assert sorted(t.name for t in ours) == ["salesforce-fetch", "salesforce-prefetch"]
+        reader.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(t.is_alive() for t in ours):
+            time.sleep(0.01)
+        assert not [t.name for t in ours if t.is_alive()]
+        assert len(fake.requests) < 20  # bounded read-ahead, not the whole query
+
+
+def test_prefetch_error_reaches_the_consumer_with_frames() -> None:
+    evil = httpx.Response(
+        200, json={"totalSize": 3, "done": False, "nextRecordsUrl": "//evil.example/x", "records": []}
+    )
+    fake = FakeSalesforce(script={"/query": [evil]})
+    with fake.connector(prefetch=True) as sf, pytest.raises(ConnectorError):
+        list(sf.read_frames("Account", ["Id"]))
+
+
 # -- page splitting --------------------------------------------------------------------------
 
 
