@@ -30,6 +30,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for p in missing:
         print(f"{p}: no such file or directory", file=sys.stderr)
     errors = validate_paths([p for p in paths if Path(p).exists()])
+    if not errors:
+        from appflow_dagster.engine.preflight import task_errors
+        from appflow_dagster.spec.parse import load_flows
+
+        errors = task_errors(load_flows([p for p in paths if Path(p).exists()]))
     for e in errors:
         print(str(e), file=sys.stderr)
     if errors or missing:

@@ -91,3 +91,16 @@ def test_dagster_cli_materializes_a_flow(demo_env) -> None:
     )
     assert len(landed) == 1
     assert "appflow-sandbox-secret" not in proc.stdout + proc.stderr
+
+
+def test_validate_reports_tasks_the_engine_cannot_run(tmp_path, capsys) -> None:
+    """A document AppFlow's model accepts but whose tasks map nothing: refused with its path."""
+    flow = tmp_path / "projection-only.json"
+    doc = json.loads((ROOT / "flows" / "account-on-demand.json").read_text())
+    doc["tasks"] = [
+        {"taskType": "Filter", "sourceFields": ["Id"], "connectorOperator": {"Salesforce": "PROJECTION"}}
+    ]
+    flow.write_text(json.dumps(doc))
+    assert main(["validate", str(flow)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"{flow}: tasks: ") and "nothing would reach the destination" in err

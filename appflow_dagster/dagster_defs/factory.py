@@ -22,7 +22,7 @@ from appflow_dagster.dagster_defs.partitions import (
 )
 from appflow_dagster.dagster_defs.resources import AppFlowResource
 from appflow_dagster.dagster_defs.translator import AppFlowTranslator, SourceObjectProps, key_part
-from appflow_dagster.spec.model import FlowSpec
+from appflow_dagster.spec.model import FlowSpec, SpecValidationError
 
 
 def job_name(flow: FlowSpec) -> str:
@@ -40,11 +40,11 @@ def _check_specs(
         # Partitioned checks are "preview" in Dagster 1.13; a check per partition is what AppFlow's
         # per-run validation means for an incremental flow, so we use them knowingly.
         warnings.simplefilter("ignore", dg.PreviewWarning)
-        return _build_check_specs(flow, key, partitions_def, compile_tasks(flow.tasks, None).validations)
+        return _build_check_specs(key, partitions_def, compile_tasks(flow.tasks, None).validations)
 
 
 def _build_check_specs(
-    flow: FlowSpec, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition | None, validations: list[Any]
+    key: dg.AssetKey, partitions_def: dg.PartitionsDefinition | None, validations: list[Any]
 ) -> list[dg.AssetCheckSpec]:
     specs = [
         dg.AssetCheckSpec(
@@ -100,6 +100,10 @@ def build_definitions(
     translator: AppFlowTranslator | None = None,
     first_seen: FirstSeenStore | None = None,
 ) -> dg.Definitions:
+    from appflow_dagster.engine.preflight import task_errors
+
+    if errors := task_errors(flows):
+        raise SpecValidationError(errors)
     translator = translator or AppFlowTranslator()
     first_seen = first_seen or FirstSeenStore()
     sources: dict[dg.AssetKey, dg.AssetSpec] = {}
