@@ -23,18 +23,17 @@ def _connections_dir() -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from appflow_dagster.spec.parse import validate_paths
+    from appflow_dagster.spec.parse import load_all
 
     paths = args.paths or [p for p in (_flows_dir(), _connections_dir()) if Path(p).exists()]
     missing = [p for p in paths if not Path(p).exists()]
     for p in missing:
         print(f"{p}: no such file or directory", file=sys.stderr)
-    errors = validate_paths([p for p in paths if Path(p).exists()])
+    flows, _, errors = load_all([p for p in paths if Path(p).exists()])
     if not errors:
         from appflow_dagster.engine.preflight import task_errors
-        from appflow_dagster.spec.parse import load_flows
 
-        errors = task_errors(load_flows([p for p in paths if Path(p).exists()]))
+        errors = task_errors(flows)
     for e in errors:
         print(str(e), file=sys.stderr)
     if errors or missing:
@@ -48,6 +47,14 @@ def _load_flows() -> list[Any]:
 
     path = Path(_flows_dir())
     return load_flows([path]) if path.exists() else []
+
+
+def _definitions(flows: list[Any]) -> Any:
+    """The code location's definitions for already-parsed flows (each file is read once)."""
+    from appflow_dagster.dagster_defs.factory import build_definitions
+    from appflow_dagster.dagster_defs.resources import resource_from_env
+
+    return build_definitions(flows, resource_from_env(_connections_dir()))
 
 
 def flow_summary(flow: Any, defs: Any) -> dict[str, Any]:
@@ -113,12 +120,11 @@ def flow_summary(flow: Any, defs: Any) -> dict[str, Any]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from appflow_dagster.dagster_defs.factory import definitions_from_folders
     from appflow_dagster.spec.model import SpecValidationError
 
     try:
         flows = _load_flows()
-        defs = definitions_from_folders(_flows_dir(), _connections_dir())
+        defs = _definitions(flows)
     except SpecValidationError as exc:
         for e in exc.errors:
             print(str(e), file=sys.stderr)
@@ -150,12 +156,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from appflow_dagster.dagster_defs import execution
-    from appflow_dagster.dagster_defs.factory import definitions_from_folders, job_name
+    from appflow_dagster.dagster_defs.factory import job_name
     from appflow_dagster.spec.model import SpecValidationError
 
     try:
-        flows = {f.name: f for f in _load_flows()}
-        defs = definitions_from_folders(_flows_dir(), _connections_dir())
+        flow_list = _load_flows()
+        flows = {f.name: f for f in flow_list}
+        defs = _definitions(flow_list)
     except SpecValidationError as exc:
         for e in exc.errors:
             print(str(e), file=sys.stderr)

@@ -30,21 +30,19 @@ def job_name(flow: FlowSpec) -> str:
 
 
 def _check_specs(
-    flow: FlowSpec, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition | None
+    key: dg.AssetKey, partitions_def: dg.PartitionsDefinition | None, validations: Sequence[Any]
 ) -> list[dg.AssetCheckSpec]:
     """One check per Validate task (blocking when it terminates the flow), plus id uniqueness and
     schema drift against the previous run."""
-    from appflow_dagster.engine.tasks import compile_tasks
-
     with warnings.catch_warnings():
         # Partitioned checks are "preview" in Dagster 1.13; a check per partition is what AppFlow's
         # per-run validation means for an incremental flow, so we use them knowingly.
         warnings.simplefilter("ignore", dg.PreviewWarning)
-        return _build_check_specs(key, partitions_def, compile_tasks(flow.tasks, None).validations)
+        return _build_check_specs(key, partitions_def, validations)
 
 
 def _build_check_specs(
-    key: dg.AssetKey, partitions_def: dg.PartitionsDefinition | None, validations: list[Any]
+    key: dg.AssetKey, partitions_def: dg.PartitionsDefinition | None, validations: Sequence[Any]
 ) -> list[dg.AssetCheckSpec]:
     specs = [
         dg.AssetCheckSpec(
@@ -76,7 +74,10 @@ def _build_check_specs(
 
 
 def build_flow_asset(
-    flow: FlowSpec, translator: AppFlowTranslator, partitions_def: dg.PartitionsDefinition | None
+    flow: FlowSpec,
+    translator: AppFlowTranslator,
+    partitions_def: dg.PartitionsDefinition | None,
+    validations: Sequence[Any] = (),
 ) -> dg.AssetsDefinition:
     spec = translator.get_asset_spec(flow)
     if partitions_def is not None:
@@ -85,7 +86,7 @@ def build_flow_asset(
     @dg.multi_asset(
         name=job_name(flow) + "_transfer",
         specs=[spec],
-        check_specs=_check_specs(flow, spec.key, partitions_def),
+        check_specs=_check_specs(spec.key, partitions_def, validations),
         pool=f"appflow_{key_part(flow.source.connector_type.lower())}",
     )
     def _flow_asset(context: dg.AssetExecutionContext, appflow: AppFlowResource):
@@ -100,9 +101,10 @@ def build_definitions(
     translator: AppFlowTranslator | None = None,
     first_seen: FirstSeenStore | None = None,
 ) -> dg.Definitions:
-    from appflow_dagster.engine.preflight import task_errors
+    from appflow_dagster.engine.preflight import compile_flows
 
-    if errors := task_errors(flows):
+    pipelines, errors = compile_flows(flows)
+    if errors:
         raise SpecValidationError(errors)
     translator = translator or AppFlowTranslator()
     first_seen = first_seen or FirstSeenStore()
@@ -119,7 +121,7 @@ def build_definitions(
         )
         sources.setdefault(src.key, src)
         partitions_def = partitions_for(flow, first_seen)
-        asset = build_flow_asset(flow, translator, partitions_def)
+        asset = build_flow_asset(flow, translator, partitions_def, pipelines[flow.name].validations)
         assets.append(asset)
         job = dg.define_asset_job(
             job_name(flow),

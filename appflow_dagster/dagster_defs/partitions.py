@@ -28,14 +28,18 @@ class FirstSeenStore:
             home = os.environ.get("DAGSTER_HOME")
             directory = Path(env) if env else (Path(home) / "appflow" if home else Path(".appflow_state"))
         self.path = directory / "first_seen.json"
+        self._data: dict[str, str] | None = None
+
+    def _load(self) -> dict[str, str]:
+        if self._data is None:
+            try:
+                self._data = json.loads(self.path.read_text()) if self.path.exists() else {}
+            except (OSError, ValueError):
+                self._data = {}
+        return self._data
 
     def get(self, flow_name: str, now: datetime | None = None) -> datetime:
-        data: dict[str, str] = {}
-        if self.path.exists():
-            try:
-                data = json.loads(self.path.read_text())
-            except (OSError, ValueError):
-                data = {}
+        data = self._load()
         if flow_name not in data:
             data[flow_name] = (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
             try:

@@ -66,17 +66,10 @@ class AppFlowResource(dg.ConfigurableResource):
 
     def store_resolver(self) -> Any:
         """A callable ``bucket -> FileStore`` following local_root / s3_buckets."""
-        from appflow_dagster.destinations import store_for
+        from appflow_dagster.destinations import StoreSettings, make_resolver
 
-        local_root = Path(self.local_root) if self.local_root else None
-        s3 = self.s3
-        buckets = set(self.s3_buckets)
-
-        def resolve(bucket: str) -> Any:
-            root = None if bucket in buckets else local_root
-            return store_for(bucket, local_root=root, s3_client_factory=s3.get_client)
-
-        return resolve
+        settings = StoreSettings(local_root=self.local_root, s3_buckets=frozenset(self.s3_buckets))
+        return make_resolver(settings, s3_client_factory=self.s3.get_client)
 
 
 class _LazyClient:
@@ -93,12 +86,14 @@ class _LazyClient:
 
 
 def resource_from_env(connections_path: str) -> AppFlowResource:
-    """The resource as configured by environment variables (documented in the README)."""
-    endpoint = os.environ.get("APPFLOW_S3_ENDPOINT_URL") or None
+    """The resource as configured by environment variables (README, "Destinations")."""
+    from appflow_dagster.destinations import StoreSettings
+
+    stores = StoreSettings.from_env()
     return AppFlowResource(
         connections_path=connections_path,
-        local_root=os.environ.get("APPFLOW_LOCAL_ROOT") or None,
-        s3_buckets=[b.strip() for b in os.environ.get("APPFLOW_S3_BUCKETS", "").split(",") if b.strip()],
-        s3=S3Resource(endpoint_url=endpoint) if endpoint else S3Resource(),
+        local_root=stores.local_root,
+        s3_buckets=sorted(stores.s3_buckets),
+        s3=S3Resource(endpoint_url=stores.s3_endpoint_url) if stores.s3_endpoint_url else S3Resource(),
         secretsmanager_endpoint_url=os.environ.get("APPFLOW_SECRETSMANAGER_ENDPOINT_URL") or None,
     )

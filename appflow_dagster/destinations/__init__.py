@@ -14,7 +14,8 @@ When ``APPFLOW_LOCAL_ROOT`` is unset every bucket goes to S3.
 """
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ __all__ = [
     "S3FileStore",
     "StoreError",
     "StoreResolver",
+    "StoreSettings",
     "join_key",
+    "make_resolver",
     "resolver_from_env",
     "store_for",
 ]
@@ -58,18 +61,33 @@ def store_for(
     return S3FileStore(client, bucket)
 
 
-def resolver_from_env(
-    s3_client_factory: Callable[[], Any] | None = None, env: dict[str, str] | None = None
-) -> StoreResolver:
-    """A resolver configured by ``APPFLOW_LOCAL_ROOT``, ``APPFLOW_S3_BUCKETS``, ``APPFLOW_S3_ENDPOINT_URL``.
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where buckets land: see the module docstring for the environment variables."""
 
-    ``s3_client_factory`` (e.g. ``S3Resource(...).get_client``) wins over the endpoint variable.
+    local_root: str | None = None
+    s3_buckets: frozenset[str] = frozenset()
+    s3_endpoint_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "StoreSettings":
+        environ = os.environ if env is None else env
+        buckets = environ.get("APPFLOW_S3_BUCKETS", "")
+        return cls(
+            local_root=environ.get("APPFLOW_LOCAL_ROOT") or None,
+            s3_buckets=frozenset(b.strip() for b in buckets.split(",") if b.strip()),
+            s3_endpoint_url=environ.get("APPFLOW_S3_ENDPOINT_URL") or None,
+        )
+
+
+def make_resolver(
+    settings: StoreSettings, s3_client_factory: Callable[[], Any] | None = None
+) -> StoreResolver:
+    """A resolver for ``settings``; one S3 client, created on first use, serves every bucket.
+
+    ``s3_client_factory`` (e.g. ``S3Resource(...).get_client``) wins over ``s3_endpoint_url``.
     """
-    environ = os.environ if env is None else env
-    local_root = environ.get("APPFLOW_LOCAL_ROOT") or None
-    s3_buckets = frozenset(b.strip() for b in environ.get("APPFLOW_S3_BUCKETS", "").split(",") if b.strip())
-    endpoint = environ.get("APPFLOW_S3_ENDPOINT_URL") or None
-    factory = s3_client_factory or (lambda: _default_s3_client(endpoint))
+    factory = s3_client_factory or (lambda: _default_s3_client(settings.s3_endpoint_url))
     clients: dict[str, Any] = {}
 
     def cached_factory() -> Any:
@@ -79,7 +97,17 @@ def resolver_from_env(
 
     def resolve(bucket: str) -> FileStore:
         return store_for(
-            bucket, local_root=local_root, s3_client_factory=cached_factory, s3_buckets=s3_buckets
+            bucket,
+            local_root=settings.local_root,
+            s3_client_factory=cached_factory,
+            s3_buckets=settings.s3_buckets,
         )
 
     return resolve
+
+
+def resolver_from_env(
+    s3_client_factory: Callable[[], Any] | None = None, env: Mapping[str, str] | None = None
+) -> StoreResolver:
+    """A resolver configured by ``APPFLOW_LOCAL_ROOT``, ``APPFLOW_S3_BUCKETS``, ``APPFLOW_S3_ENDPOINT_URL``."""
+    return make_resolver(StoreSettings.from_env(env), s3_client_factory)

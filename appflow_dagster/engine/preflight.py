@@ -4,18 +4,24 @@ map nothing to the destination), so `validate` and code-location load report it 
 
 from collections.abc import Sequence
 
-from appflow_dagster.engine.tasks import compile_tasks
+from appflow_dagster.engine.tasks import Pipeline, compile_tasks
 from appflow_dagster.engine.tasks_compile import TaskError
 from appflow_dagster.spec.model import FlowSpec, SpecError
 
 
-def task_errors(flows: Sequence[FlowSpec]) -> list[SpecError]:
-    """One ``FILE: tasks[i]...: message`` error per flow whose tasks do not compile."""
+def compile_flows(flows: Sequence[FlowSpec]) -> tuple[dict[str, Pipeline], list[SpecError]]:
+    """Each flow's task pipeline (without a source describe), and a ``FILE: tasks[i]...: message``
+    error per flow whose tasks do not compile."""
+    pipelines: dict[str, Pipeline] = {}
     errors = []
     for flow in flows:
         try:
-            compile_tasks(flow.tasks, None)
+            pipelines[flow.name] = compile_tasks(flow.tasks, None)
         except TaskError as exc:
             path, _, message = str(exc).partition(": ")
             errors.append(SpecError(flow.file, path, message) if message else SpecError(flow.file, "", path))
-    return errors
+    return pipelines, errors
+
+
+def task_errors(flows: Sequence[FlowSpec]) -> list[SpecError]:
+    return compile_flows(flows)[1]

@@ -197,7 +197,6 @@ def run_transfer(
             err_commit.abort()
         raise
 
-    sizes = {w.key: store.size(w.key) for w in files}
     return TransferResult(
         execution_id=execution_id,
         records_read=read,
@@ -205,7 +204,7 @@ def run_transfer(
         records_dropped=dropped,
         records_failed=failed,
         files=[store.url(k) for k in final],
-        bytes_written=sum(sizes.values()),
+        bytes_written=sum(w.bytes for w in files),
         schema=writer.schema or out_schema or pa.schema([]),
         output_uri=store.url(layout.run_folder()),
         window=window,

@@ -43,6 +43,7 @@ class WrittenFile:
     key: str  # final key
     records: int
     partition: Partition
+    bytes: int = 0
 
 
 def committed_files(store: FileStore, flow: FlowSpec | str, partition_key: str | None) -> list[str]:
@@ -217,7 +218,7 @@ class OutputWriter:
         size = self.commit.store.size(self.commit.staged[sink.key])
         self._bytes_closed += size
         self._rows_closed += sink.records
-        self.files.append(WrittenFile(sink.key, sink.records, partition))
+        self.files.append(WrittenFile(sink.key, sink.records, partition, size))
 
     # -- end of run ---------------------------------------------------------------------------------
 

@@ -171,3 +171,8 @@ def load_connections(paths: Sequence[PathLike]) -> list[ConnectorProfile]:
 def validate_paths(paths: Sequence[PathLike]) -> list[SpecError]:
     """Every error of the flow and connection files in ``paths``, without raising (for the CLI)."""
     return _load(paths, None)[2]
+
+
+def load_all(paths: Sequence[PathLike]) -> tuple[list[FlowSpec], list[ConnectorProfile], list[SpecError]]:
+    """The valid flows and profiles of ``paths`` and every error, without raising."""
+    return _load(paths, None)

@@ -4,30 +4,15 @@ from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
-import httpx
 import polars as pl
 import pytest
+from sandbox_client import count
 
 from appflow_dagster.dagster_defs.factory import definitions_from_folders
 
 
 def _sf_count(sandbox, soql: str, endpoint: str = "query") -> int:
-    token = httpx.post(
-        f"{sandbox.url}/services/oauth2/token",
-        data={
-            "grant_type": "refresh_token",
-            "client_id": "appflow-sandbox",
-            "client_secret": "appflow-sandbox-secret",
-            "refresh_token": "appflow-sandbox-refresh",
-        },
-    ).json()["access_token"]
-    r = httpx.get(
-        f"{sandbox.url}/services/data/v58.0/{endpoint}",
-        params={"q": soql},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    r.raise_for_status()
-    return int(r.json()["totalSize"])
+    return count(sandbox.url, soql, endpoint)
 
 
 def _materialization(result: dg.ExecuteInProcessResult) -> dict:

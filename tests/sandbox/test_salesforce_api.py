@@ -5,6 +5,7 @@ import datetime as dt
 
 import httpx
 import pytest
+from sandbox_client import token
 
 from appflow_dagster.sandbox.salesforce import SalesforceSandbox
 
@@ -20,17 +21,7 @@ def sandbox():
 
 
 def get_token(sb: SalesforceSandbox) -> str:
-    r = httpx.post(
-        f"{sb.url}/services/oauth2/token",
-        data={
-            "grant_type": "refresh_token",
-            "client_id": "appflow-sandbox",
-            "client_secret": "appflow-sandbox-secret",
-            "refresh_token": "appflow-sandbox-refresh",
-        },
-    )
-    assert r.status_code == 200, r.text
-    return r.json()["access_token"]
+    return token(sb.url)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import threading
 
 import httpx
 import pytest
+from sandbox_client import client
 
 from appflow_dagster.sandbox.salesforce import SalesforceSandbox
 from appflow_dagster.sandbox.salesforce.cache import PageCache
@@ -17,15 +18,7 @@ SOQL = "SELECT Id, Name, LastModifiedDate FROM Account"
 
 
 def _client(sb: SalesforceSandbox) -> httpx.Client:
-    token = httpx.post(
-        f"{sb.url}/services/oauth2/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "appflow-sandbox",
-            "client_secret": "appflow-sandbox-secret",
-        },
-    ).json()["access_token"]
-    return httpx.Client(base_url=sb.url, headers={"Authorization": f"Bearer {token}"})
+    return client(sb.url, "client_credentials")
 
 
 def _pull(c: httpx.Client, soql: str, endpoint: str = "query", headers: dict | None = None) -> list[bytes]:
