@@ -1,6 +1,6 @@
 """What a flow asset does when it materializes: one transfer, its metadata and its check results."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +11,7 @@ from appflow_dagster.connectors.base import Window
 from appflow_dagster.dagster_defs.partitions import window_of_key
 from appflow_dagster.dagster_defs.resources import AppFlowResource
 from appflow_dagster.engine.checks import schema_changes
+from appflow_dagster.engine.tasks import ValidationStat
 from appflow_dagster.spec.model import FlowSpec
 
 #: Set by the CLI to draw a progress bar for in-process runs: ``(records_read, records_written)``.
@@ -47,8 +48,14 @@ def pull_window(flow: FlowSpec, context: dg.AssetExecutionContext) -> Window | N
     return Window(start=start - offset, end=end - offset)
 
 
-def run_flow(context: dg.AssetExecutionContext, flow: FlowSpec, appflow: AppFlowResource) -> Iterator[Any]:
-    """Transfer the flow's (window of) records and report what landed."""
+def run_flow(
+    context: dg.AssetExecutionContext,
+    flow: FlowSpec,
+    appflow: AppFlowResource,
+    validations: Sequence[Any] = (),
+) -> Iterator[Any]:
+    """Transfer the flow's (window of) records and report what landed, with a result for every
+    declared check (``validations``: the flow's Validate tasks, as compiled at load)."""
     from appflow_dagster.engine.tasks import FlowTerminated
     from appflow_dagster.engine.transfer import run_transfer
 
@@ -79,6 +86,7 @@ def run_flow(context: dg.AssetExecutionContext, flow: FlowSpec, appflow: AppFlow
         connector.close()
 
     previous_schema = _previous_schema(context)
+    current = {f.name: str(f.type) for f in result.schema}
     meta: dict[str, Any] = {
         "dagster/row_count": result.records_written,
         "dagster/column_schema": column_schema(result.schema),
@@ -91,7 +99,7 @@ def run_flow(context: dg.AssetExecutionContext, flow: FlowSpec, appflow: AppFlow
         "appflow/files": len(result.files),
         "appflow/bytes_written": result.bytes_written,
         "appflow/duration_s": round(result.duration_s, 3),
-        "appflow/arrow_schema": dg.MetadataValue.json({f.name: str(f.type) for f in result.schema}),
+        "appflow/arrow_schema": dg.MetadataValue.json(current),
     }
     if partition_key is not None:
         meta["dagster/partition_row_count"] = result.records_written
@@ -105,7 +113,10 @@ def run_flow(context: dg.AssetExecutionContext, flow: FlowSpec, appflow: AppFlow
         f"in {len(result.files)} files to {result.output_uri}"
     )
     yield dg.MaterializeResult(metadata=meta)
-    for stat in result.validations:
+    stats = {s.task_index: s for s in result.validations}
+    for v in validations:  # a source that yielded no batch still gets every declared check
+        stats.setdefault(v.task_index, ValidationStat(v.task_index, v.field, v.operator, v.action, 0, 0, 0))
+    for stat in stats.values():
         yield dg.AssetCheckResult(
             passed=stat.failed == 0,
             check_name=validation_check_name(stat.task_index, stat.field, stat.operator),
@@ -121,7 +132,6 @@ def run_flow(context: dg.AssetExecutionContext, flow: FlowSpec, appflow: AppFlow
             "appflow/duplicate_ids": result.duplicate_ids,
         },
     )
-    current = {f.name: str(f.type) for f in result.schema}
     changes = schema_changes(previous_schema, current) if previous_schema is not None else None
     yield dg.AssetCheckResult(
         check_name=SCHEMA_DRIFT_CHECK,

@@ -90,7 +90,7 @@ def build_flow_asset(
         pool=f"appflow_{key_part(flow.source.connector_type.lower())}",
     )
     def _flow_asset(context: dg.AssetExecutionContext, appflow: AppFlowResource):
-        yield from run_flow(context, flow, appflow)
+        yield from run_flow(context, flow, appflow, validations)
 
     return _flow_asset
 

@@ -28,8 +28,8 @@ class AppFlowResource(dg.ConfigurableResource):
         default_factory=list,
         description="Buckets that stay on S3 even when local_root is set (APPFLOW_S3_BUCKETS).",
     )
-    s3: S3Resource = Field(
-        default_factory=S3Resource, description="boto3 S3 client settings (endpoint, region)."
+    s3: S3Resource | None = Field(
+        default=None, description="boto3 S3 client settings (endpoint, region); boto3's defaults when unset."
     )
     secretsmanager_endpoint_url: str | None = None
 
@@ -69,7 +69,7 @@ class AppFlowResource(dg.ConfigurableResource):
         from appflow_dagster.destinations import StoreSettings, make_resolver
 
         settings = StoreSettings(local_root=self.local_root, s3_buckets=frozenset(self.s3_buckets))
-        return make_resolver(settings, s3_client_factory=self.s3.get_client)
+        return make_resolver(settings, s3_client_factory=self.s3.get_client if self.s3 else None)
 
 
 class _LazyClient:
@@ -94,6 +94,6 @@ def resource_from_env(connections_path: str) -> AppFlowResource:
         connections_path=connections_path,
         local_root=stores.local_root,
         s3_buckets=sorted(stores.s3_buckets),
-        s3=S3Resource(endpoint_url=stores.s3_endpoint_url) if stores.s3_endpoint_url else S3Resource(),
+        s3=S3Resource(endpoint_url=stores.s3_endpoint_url) if stores.s3_endpoint_url else None,
         secretsmanager_endpoint_url=os.environ.get("APPFLOW_SECRETSMANAGER_ENDPOINT_URL") or None,
     )

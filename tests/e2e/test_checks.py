@@ -93,3 +93,31 @@ def test_terminating_validation_fails_the_run_with_nothing_committed(demo_env) -
     assert not failed.passed
     assert failed.metadata["appflow/records_failed"].value > 0
     assert not [p for p in demo_env.data.rglob("*") if p.is_file() and "_appflow" not in p.parts]
+
+
+def test_a_source_that_yields_no_batch_still_reports_every_check(demo_project, tmp_path) -> None:
+    """Declared checks must all get a result, or Dagster fails the run: an empty source counts 0."""
+    import pyarrow as pa
+    from fakes import InMemorySource
+
+    from appflow_dagster.connectors.base import FieldInfo, ObjectInfo
+    from appflow_dagster.dagster_defs.factory import build_definitions
+    from appflow_dagster.dagster_defs.resources import AppFlowResource
+    from appflow_dagster.spec.parse import load_flows
+
+    fields = ("Id", "Name", "AccountId", "StageName", "Amount", "CloseDate", "LastModifiedDate")
+    info = ObjectInfo("Opportunity", None, tuple(FieldInfo(f, "string", pa.string()) for f in fields))
+
+    class EmptyResource(AppFlowResource):
+        def get_connector(self, connector_type, profile_name):
+            return InMemorySource(info, n=0)
+
+    flows = load_flows([demo_project.flows / "opportunity-daily.yaml"])
+    defs = build_definitions(flows, EmptyResource(local_root=str(tmp_path)))
+    job = defs.resolve_job_def("appflow_demo_opportunity_daily")
+    result = job.execute_in_process(
+        partition_key=job.partitions_def.get_partition_keys()[-1], instance=dg.DagsterInstance.ephemeral()
+    )
+    checks = _checks(result)
+    assert result.success and len(checks) == 4
+    assert checks["validate_9_Amount_validate_non_negative"].metadata["appflow/records_checked"].value == 0
