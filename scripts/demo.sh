@@ -23,8 +23,18 @@ set -m
 sandbox_pid=$!
 dagster_pid=""
 cleanup() {
-  [ -n "$dagster_pid" ] && kill -TERM -- "-$dagster_pid" 2>/dev/null || true
-  kill -TERM -- "-$sandbox_pid" 2>/dev/null || true
+  # Each server runs in its own process group (set -m): stop the whole group, and if it has not
+  # exited after 20 s (a dagster dev that inherited an ignored SIGINT, say), kill it.
+  local groups=("$sandbox_pid")
+  [ -n "$dagster_pid" ] && groups+=("$dagster_pid")
+  for g in "${groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null || true; done
+  for _ in $(seq 1 40); do
+    alive=0
+    for g in "${groups[@]}"; do kill -0 -- "-$g" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.5
+  done
+  for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
